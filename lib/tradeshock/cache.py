@@ -1,0 +1,265 @@
+"""The local price cache: one parquet file per series under ``data/cache/`` (git-ignored).
+
+Each entry is two files, ``<symbol>.parquet`` (the prices, long form) and ``<symbol>.json``
+(what the entry covers, where it came from, and the sha256 of the parquet bytes). Writes are
+atomic (temporary file in the same folder, then :func:`os.replace`; the JSON last, so an
+interrupted write shows up as a checksum mismatch). On read the checksum and the schema are
+checked; a corrupted or truncated entry is reported (a :class:`CacheCorruptionWarning`),
+removed, and treated as absent, so the caller loads the series from the next source. It is never
+used.
+
+The folder is ``cache_dir`` when given, else ``$TRADESHOCK_CACHE``, else ``data/cache``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tradeshock import DATA_DIR
+
+#: Columns (and dtypes) of every price frame this package exchanges.
+PRICE_COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
+FLOAT_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
+SCHEMA_VERSION = 1
+
+
+class CacheCorruptionWarning(UserWarning):
+    """A cache entry failed its checksum or schema check and was removed."""
+
+
+def cache_dir(path: str | Path | None = None) -> Path:
+    """The cache folder: *path*, else ``$TRADESHOCK_CACHE``, else ``data/cache`` (read now)."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("TRADESHOCK_CACHE")
+    return Path(env) if env else DATA_DIR / "cache"
+
+
+def _stem(symbol: str) -> str:
+    return quote(symbol, safe="")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write *data* to *path* atomically: temporary file in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are ordinary data files
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def standardize(df: pd.DataFrame) -> pd.DataFrame:
+    """A price frame with exactly :data:`PRICE_COLUMNS`: date as datetime64[ns], floats."""
+    out = pd.DataFrame(index=range(len(df)))
+    out["date"] = pd.to_datetime(df["date"].to_numpy()).astype("datetime64[ns]")
+    for col in FLOAT_COLUMNS:
+        out[col] = (
+            pd.to_numeric(df[col], errors="raise").astype("float64").to_numpy()
+            if col in df.columns else float("nan")
+        )
+    return out
+
+
+def to_parquet_bytes(table: pa.Table, **options) -> bytes:
+    """Deterministic parquet bytes: no pandas metadata, no timestamps, zstd."""
+    table = table.replace_schema_metadata(None)
+    buf = io.BytesIO()
+    opts = {"compression": "zstd", "compression_level": 9, "write_statistics": True}
+    opts.update(options)
+    pq.write_table(table, buf, **opts)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached series: its prices and what they cover."""
+
+    symbol: str
+    prices: pd.DataFrame  # PRICE_COLUMNS
+    covered_start: pd.Timestamp | None  # None: all the history the origin had
+    covered_end: pd.Timestamp | None
+    origin: str  # where the data came from: yahoo, fred, snapshot
+    detail: dict
+
+    def covers(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> bool:
+        """Whether this entry reaches back to *start* (``None``: whatever the entry has).
+
+        The end is not checked: like every source, the cache serves what it has up to its
+        as-of date, and the result's ``attrs["as_of"]`` says how far that is.
+        """
+        return start is None or self.covered_start is None or start >= self.covered_start
+
+
+class PriceCache:
+    """The cache folder. ``read`` never returns a corrupted entry; ``write`` is atomic."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = cache_dir(path)
+
+    def _files(self, symbol: str) -> tuple[Path, Path]:
+        stem = _stem(symbol)
+        return self.path / f"{stem}.parquet", self.path / f"{stem}.json"
+
+    def symbols(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        return sorted(unquote(p.stem) for p in self.path.glob("*.json"))
+
+    def has(self, symbol: str) -> bool:
+        return all(p.exists() for p in self._files(symbol))
+
+    def remove(self, symbol: str) -> None:
+        for p in self._files(symbol):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+    def write(
+        self,
+        symbol: str,
+        prices: pd.DataFrame,
+        *,
+        origin: str,
+        covered_start=None,
+        covered_end=None,
+        **detail,
+    ) -> Path:
+        """Replace the entry of *symbol* (never merged: adjusted prices of different vintages
+        must not be spliced)."""
+        df = standardize(prices).sort_values("date", kind="stable").reset_index(drop=True)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        data = to_parquet_bytes(table, compression_level=3)
+        meta = {
+            "schema": SCHEMA_VERSION,
+            "symbol": symbol,
+            "origin": origin,
+            "covered_start": _iso(covered_start),
+            "covered_end": _iso(covered_end),
+            "rows": len(df),
+            "first": _iso(df["date"].min()) if len(df) else None,
+            "last": _iso(df["date"].max()) if len(df) else None,
+            "sha256": sha256_bytes(data),
+            **detail,
+        }
+        pfile, mfile = self._files(symbol)
+        atomic_write_bytes(pfile, data)
+        atomic_write_bytes(mfile, (json.dumps(meta, indent=2, default=str) + "\n").encode())
+        return pfile
+
+    def read(self, symbol: str) -> CacheEntry | None:
+        """The entry of *symbol*, or None when absent or corrupted (then reported and removed)."""
+        pfile, mfile = self._files(symbol)
+        if not pfile.exists() and not mfile.exists():
+            return None
+        try:
+            return self._read_checked(symbol, pfile, mfile)
+        except _Corrupt as exc:
+            warnings.warn(
+                f"cache entry for {symbol} in {self.path} is corrupted ({exc}); it was removed "
+                "and the series is loaded from the next source",
+                CacheCorruptionWarning,
+                stacklevel=3,
+            )
+            self.remove(symbol)
+            return None
+
+    def _read_checked(self, symbol: str, pfile: Path, mfile: Path) -> CacheEntry:
+        if not pfile.exists() or not mfile.exists():
+            raise _Corrupt(f"{'data' if not pfile.exists() else 'index'} file missing")
+        try:
+            meta = json.loads(mfile.read_text())
+        except (OSError, ValueError) as exc:
+            raise _Corrupt(f"{mfile.name} unreadable: {exc}") from None
+        if not isinstance(meta, dict) or meta.get("schema") != SCHEMA_VERSION:
+            raise _Corrupt(f"{mfile.name}: unknown schema")
+        if meta.get("symbol") != symbol:
+            raise _Corrupt(f"{mfile.name} is for {meta.get('symbol')!r}")
+        data = pfile.read_bytes()
+        if sha256_bytes(data) != meta.get("sha256"):
+            raise _Corrupt(f"{pfile.name}: sha256 mismatch (truncated or modified)")
+        try:
+            table = pq.read_table(io.BytesIO(data))
+        except Exception as exc:  # noqa: BLE001
+            raise _Corrupt(f"{pfile.name}: not a parquet file ({exc})") from None
+        names = tuple(table.column_names)
+        if names != PRICE_COLUMNS:
+            raise _Corrupt(f"{pfile.name}: columns {names} != {PRICE_COLUMNS}")
+        if not pa.types.is_timestamp(table.schema.field("date").type) or not all(
+            pa.types.is_floating(table.schema.field(c).type) for c in FLOAT_COLUMNS
+        ):
+            raise _Corrupt(f"{pfile.name}: unexpected column types {table.schema}")
+        if table.num_rows != meta.get("rows"):
+            raise _Corrupt(f"{pfile.name}: {table.num_rows} rows, index says {meta.get('rows')}")
+        df = table.to_pandas()
+        df["date"] = df["date"].astype("datetime64[ns]")
+        return CacheEntry(
+            symbol=symbol,
+            prices=df,
+            covered_start=_ts(meta.get("covered_start")),
+            covered_end=_ts(meta.get("covered_end")),
+            origin=str(meta.get("origin", "")),
+            detail=meta,
+        )
+
+    def info(self, symbol: str) -> dict | None:
+        """The JSON index of an entry without checking it (for status displays)."""
+        _, mfile = self._files(symbol)
+        try:
+            return json.loads(mfile.read_text())
+        except (OSError, ValueError):
+            return None
+
+
+class _Corrupt(Exception):
+    pass
+
+
+def _iso(x) -> str | None:
+    if x is None or (not isinstance(x, str) and pd.isna(x)):
+        return None
+    return pd.Timestamp(x).strftime("%Y-%m-%d")
+
+
+def _ts(x) -> pd.Timestamp | None:
+    return None if x in (None, "") else pd.Timestamp(x)
+
+
+__all__ = [
+    "PRICE_COLUMNS", "CacheCorruptionWarning", "CacheEntry", "PriceCache", "cache_dir",
+    "atomic_write_bytes", "sha256_file", "sha256_bytes", "standardize", "to_parquet_bytes",
+]

@@ -1,0 +1,264 @@
+"""``tradeshock data``: market data status, import, fetch, pin and check (front end only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from tradeshock.errors import DataError
+
+_SNAPSHOT_HELP = (
+    "Offline snapshot folder (format of ../shared/data/market). Default: $TRADESHOCK_SNAPSHOT."
+)
+_CACHE_HELP = "Cache folder. Default: $TRADESHOCK_CACHE, else data/cache."
+
+
+def _opts(ctx: click.Context, **override) -> dict:
+    """The group's --snapshot/--cache-dir, overridden by a sub-command's own options."""
+    base = dict(ctx.obj or {})
+    base.update({k: v for k, v in override.items() if v is not None})
+    return base
+
+
+def _snapshot_option(f):
+    return click.option("--snapshot", "snapshot", type=click.Path(file_okay=False),
+                        default=None, help=_SNAPSHOT_HELP)(f)
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _fmt_date(x) -> str:
+    return "" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
+
+
+def _table(rows: list[list], headers: list[str]) -> str:
+    cells = [headers] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    rule = ["-" * w for w in widths]
+    return "\n".join([line(cells[0]), line(rule)] + [line(r) for r in cells[1:]])
+
+
+@click.group("data")
+@click.option("--snapshot", "snapshot", type=click.Path(file_okay=False), default=None,
+              help=_SNAPSHOT_HELP)
+@click.option("--cache-dir", "cache_dir", type=click.Path(file_okay=False), default=None,
+              help=_CACHE_HELP)
+@click.pass_context
+def data(ctx: click.Context, snapshot, cache_dir) -> None:
+    """Market data: where each series comes from, and keeping the data available offline.
+
+    Sources, in the order load_prices(source="auto") tries them: the local cache (data/cache),
+    an offline snapshot folder (--snapshot or TRADESHOCK_SNAPSHOT), the pinned snapshot
+    committed in data/snapshot, then online (Yahoo via yfinance, FRED).
+    """
+    ctx.obj = {"snapshot": snapshot, "cache_dir": cache_dir}
+
+
+@data.command("status")
+@click.argument("symbols", nargs=-1)
+@click.option("--start", callback=_date, help="Coverage from this date (YYYY-MM-DD).")
+@click.option("--end", callback=_date, help="Coverage up to this date (YYYY-MM-DD).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@_snapshot_option
+@click.pass_context
+def status(ctx, symbols, start, end, as_csv, snapshot) -> None:
+    """Per series: name, first/last date, rows, the source that would serve it, missing sessions.
+
+    Offline only: nothing is downloaded. "missing" counts sessions of the series' exchange
+    calendar without a row ("-" when the series has no exchange calendar).
+    """
+    from tradeshock.market import series_status
+    from tradeshock.snapshot import PinnedSnapshot, resolve_snapshot_dir
+
+    o = _opts(ctx, snapshot=snapshot)
+    st = series_status(list(symbols) or None, start, end, o.get("snapshot"), o.get("cache_dir"))
+    if as_csv:
+        click.echo(st.to_csv(index=False, date_format="%Y-%m-%d"), nl=False)
+        return
+    rows = [
+        [r.symbol, (r.name[:44] + "…") if len(r.name) > 45 else r.name, _fmt_date(r.first),
+         _fmt_date(r.last), r.rows, r.source,
+         "-" if pd.isna(r.missing_sessions) else int(r.missing_sessions), r.note]
+        for r in st.itertuples()
+    ]
+    click.echo(_table(rows, ["symbol", "name", "first", "last", "rows", "source", "missing",
+                             "note"]))
+    snap = resolve_snapshot_dir(o.get("snapshot"))
+    ps = PinnedSnapshot()
+    counts = st["source"].value_counts().to_dict()
+    click.echo("")
+    click.echo(f"{len(st)} series: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    click.echo(f"snapshot folder: {snap or 'none (set TRADESHOCK_SNAPSHOT or --snapshot)'}")
+    click.echo(f"pinned snapshot: {ps.path}" + (f" (as of {ps.manifest['as_of']})" if ps.exists()
+                                                else " (missing)"))
+
+
+@data.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.argument("symbols", nargs=-1)
+@click.option("--since", callback=_date, help="Import rows from this date only (default: all).")
+@click.pass_context
+def import_(ctx, directory, symbols, since) -> None:
+    """Validate an offline snapshot folder DIRECTORY and load its series into the cache.
+
+    Every CSV is parsed strictly (a bad date, text in a price column or a duplicate date stops
+    the import, naming file and line) and validated against its exchange calendar; nothing is
+    written unless all series pass. Firm-level files are not cached: load_firms reads them from
+    the snapshot folder or the pinned snapshot.
+    """
+    from tradeshock.cache import PriceCache
+    from tradeshock.market import validate_prices
+    from tradeshock.snapshot import SnapshotFolder
+    from tradeshock.universe import load_universe, lookup
+
+    o = _opts(ctx)
+    folder = SnapshotFolder(directory)
+    uni = load_universe()
+    wanted = list(symbols) or list(folder.symbols)
+    if symbols:
+        lookup(wanted, uni)
+    ours = set(uni["symbol"])
+    skipped = [s for s in wanted if s not in ours]
+    absent = [s for s in wanted if s in ours and not folder.has(s)]
+    if absent and symbols:
+        raise DataError(f"not in snapshot folder {directory}: {', '.join(absent)}")
+    frames = {}
+    for s in wanted:
+        if s in ours and folder.has(s):
+            df = folder.read_series(s)
+            if since:
+                df = df[df["date"] >= pd.Timestamp(since)]
+            if len(df):
+                frames[s] = df
+    if not frames:
+        raise DataError(f"nothing to import from {directory}")
+    allp = pd.concat([df.assign(symbol=s) for s, df in frames.items()], ignore_index=True)
+    problems = validate_prices(allp, universe=uni, on_problem="raise")
+    cache = PriceCache(o.get("cache_dir"))
+    for s, df in frames.items():
+        cache.write(s, df, origin="snapshot", covered_start=since, covered_end=df["date"].max(),
+                    snapshot=str(Path(directory).resolve()))
+    click.echo(f"imported {len(frames)} series from {directory} into {cache.path}")
+    if len(problems):
+        counts = problems.groupby("problem")["symbol"].agg(["size", "nunique"])
+        click.echo("warnings (kept; see `tradeshock data status`): " + "; ".join(
+            f"{k}: {r['size']} in {r['nunique']} series" for k, r in counts.iterrows()))
+    if skipped:
+        click.echo(f"not imported (not in data/universe.csv): {', '.join(skipped)}")
+
+
+@data.command("fetch")
+@click.argument("symbols", nargs=-1)
+@click.option("--start", callback=_date, default="2023-10-01", show_default=True,
+              help="First date (YYYY-MM-DD).")
+@click.option("--end", callback=_date, help="Last date (default: latest).")
+@click.pass_context
+def fetch(ctx, symbols, start, end) -> None:
+    """Download SYMBOLS (default: every universe series) from Yahoo/FRED into the cache.
+
+    Needs network access. Each series uses its online source from data/universe.csv, with a
+    timeout and retries with back-off. Exit status 1 if any series failed.
+    """
+    from tradeshock.market import fetch_online
+    from tradeshock.universe import load_universe, lookup
+
+    o = _opts(ctx)
+    uni = load_universe()
+    rows = lookup(list(symbols), uni) if symbols else uni
+    failed = []
+    for r in rows.itertuples():
+        try:
+            df = fetch_online(r.symbol, start, end, universe=uni, cache_dir=o.get("cache_dir"))
+        except DataError as exc:
+            failed.append(r.symbol)
+            click.secho(f"FAILED {r.symbol}: {exc}", fg="red", err=True)
+            continue
+        click.echo(f"ok     {r.symbol:<12} {len(df):>6} rows  {_fmt_date(df['date'].min())} .. "
+                   f"{_fmt_date(df['date'].max())}  ({r.online_source}: {r.online_symbol})")
+    if failed:
+        click.secho(f"{len(failed)} of {len(rows)} series failed: {' '.join(failed)}. Check the "
+                    "network; offline, use the pinned snapshot or TRADESHOCK_SNAPSHOT.",
+                    fg="red", err=True)
+        ctx.exit(1)
+
+
+@data.command("pin")
+@click.argument("snapshot_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--since", callback=_date, default="2023-10-01", show_default=True,
+              help="Pin rows from this date on (series starting later keep their start).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: data/snapshot).")
+def pin_cmd(snapshot_dir, since, out) -> None:
+    """Build the pinned snapshot data/snapshot from the snapshot folder SNAPSHOT_DIR.
+
+    Validates the folder, writes compact parquet files, manifest.json (provenance, sha256 per
+    file, as-of date) and SOURCES.md atomically, and prints what changed. Running it again on
+    the same input changes nothing.
+    """
+    from tradeshock.snapshot import pin
+
+    res = pin(snapshot_dir, out_dir=out, since=since)
+    total = sum(v["bytes"] for v in res.manifest["files"].values())
+    if res.written:
+        click.echo(f"pinned snapshot {res.out_dir}: as of {res.manifest['as_of']}, "
+                   f"{len(res.manifest['series'])} series, {total / 1e6:.1f} MB of data")
+        for line in res.changes:
+            click.echo(f"  {line}")
+    else:
+        click.echo(f"no changes: {res.out_dir} is up to date (as of {res.manifest['as_of']})")
+    if res.notes:
+        click.echo(f"validation warnings and notes ({len(res.notes)}; kept, not errors):")
+        for n in res.notes:
+            click.echo(f"  {n}")
+
+
+@data.command("check")
+@_snapshot_option
+@click.pass_context
+def check(ctx, snapshot) -> None:
+    """Verify the pinned snapshot and that every universe series can be served offline.
+
+    Checks each pinned file against its manifest sha256, then finds for every series of
+    data/universe.csv the source that would serve it (cache, snapshot folder, pinned). Prints
+    the sources and as-of dates; exits non-zero with a message when something is missing.
+    """
+    from tradeshock.market import series_status
+    from tradeshock.snapshot import PinnedSnapshot, PinnedSnapshotError
+
+    o = _opts(ctx, snapshot=snapshot)
+    ps = PinnedSnapshot()
+    if not ps.exists():
+        raise PinnedSnapshotError(
+            f"no pinned snapshot in {ps.path}. Restore it with `git checkout data/snapshot` "
+            "(or build it with `tradeshock data pin SNAPSHOT_DIR`)."
+        )
+    ps.verify(force=True)
+    click.echo(f"pinned snapshot {ps.path}: {len(ps.manifest['files'])} files match their "
+               f"sha256; {len(ps.manifest['series'])} series; as of {ps.manifest['as_of']}")
+    st = series_status(None, snapshot=o.get("snapshot"), cache_dir=o.get("cache_dir"),
+                       missing_sessions=False)
+    offline = st[st["source"].isin(["cache", "snapshot", "pinned"])]
+    for src, g in offline.groupby("source"):
+        click.echo(f"  {src}: {len(g)} series, as of {_fmt_date(g['last'].max())}")
+    missing = st[~st.index.isin(offline.index)]
+    if len(missing):
+        raise DataError(
+            f"{len(missing)} universe series cannot be served offline: "
+            f"{', '.join(missing['symbol'])}. Rebuild the pinned snapshot from a snapshot folder "
+            "that holds them (`tradeshock data pin DIR`), import one (`tradeshock data import "
+            "DIR`), or fetch them online (`tradeshock data fetch SYMBOLS`)."
+        )
+    env = "TRADESHOCK_SNAPSHOT set" if os.environ.get("TRADESHOCK_SNAPSHOT") else \
+        "TRADESHOCK_SNAPSHOT not set"
+    click.echo(f"market data OK: all {len(st)} universe series available offline ({env}).")
