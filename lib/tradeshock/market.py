@@ -274,7 +274,11 @@ class _Sources:
                 return None, "not in the pinned snapshot"
             info = ps.info(sym)
             first = pd.Timestamp(info["first"])
-            if strict_start and start is not None and info.get("truncated") and start < first:
+            since = ps.manifest.get("since")
+            cut = pd.Timestamp(since) if since else first
+            # A series cut at the pin's --since date covers every request from that date on
+            # (the first session may fall a few days after it, e.g. 2023-10-01 was a Sunday).
+            if strict_start and start is not None and info.get("truncated") and start < min(cut, first):
                 return None, (f"pinned only from {info['first']} (pinned since "
                               f"{ps.manifest.get('since')})")
             df = _clip(ps.series(sym).drop(columns="symbol"), start, end)
