@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+
 from tradeshock.cli import main
+from tradeshock.inference import DAILY_TESTS
 
 REF = Path(__file__).resolve().parent / "results" / "estudy2"
 ARGS = [
@@ -20,21 +22,7 @@ ARGS = [
     "--event",
     "2023-10-06:2023-10-24",
 ]
-DAILY = (
-    "brown_warner_1980",
-    "brown_warner_1985",
-    "t_test",
-    "patell",
-    "boehmer",
-    "lamb",
-    "sign",
-    "generalized_sign",
-    "corrado_sign",
-    "rank",
-    "modified_rank",
-    "wilcoxon",
-    "kolari_pynnonen",
-)
+DAILY = DAILY_TESTS
 
 
 def run(*args: str):

@@ -66,6 +66,7 @@ from typing import Any, Protocol
 
 from tradeshock import DATA_DIR, PROJECT_ROOT, __version__
 from tradeshock.errors import RenderError, ValidationError
+from tradeshock.fileio import atomic_write_text, sha256_file
 
 __all__ = [
     "OK",
@@ -317,11 +318,7 @@ def _sha(data: bytes | str) -> str:
 
 
 def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 def notebook_digest(path: str | Path) -> str:
@@ -1273,17 +1270,7 @@ def make_executor(kind: str = "process", jobs: int = 1, **options: Any) -> Execu
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    atomic_write_text(path, text)
 
 
 def _replace(src: Path, dst: Path) -> None:

@@ -90,18 +90,10 @@ def read_returns_csv(path: Path) -> pd.DataFrame:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            frame.to_csv(fh, index=False, date_format="%Y-%m-%d")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``frame`` to ``path`` atomically (:func:`tradeshock.fileio.atomic_write_bytes`)."""
+    from tradeshock.fileio import atomic_write_bytes
+
+    atomic_write_bytes(Path(path), frame.to_csv(index=False, date_format="%Y-%m-%d").encode())
 
 
 def _dates_only(frame: pd.DataFrame) -> pd.DataFrame:
