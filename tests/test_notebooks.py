@@ -112,3 +112,19 @@ def test_ar_paths_bands_are_z_times_sd_and_sqrt_k():
     assert np.allclose(a["ar_high"] - a["ar"], z * sd["A"])
     assert np.allclose(a["car_high"] - a["car"], z * sd["A"] * np.sqrt(np.arange(1, len(a) + 1)))
     assert np.allclose(a["car"], a["ar"].cumsum())
+
+
+def test_country_report_renders_for_another_market_on_its_own_calendar(tmp_path):
+    nb = ROOT / "notebooks" / "country_report.ipynb"
+    summary = render_notebooks([nb], tmp_path, params={"symbol": "^N225"})
+    (rec,) = summary.records
+    assert rec.status == "ok", rec.error
+    html = (tmp_path / "country_report.html").read_text()
+    assert "XTKS" in html and "2025-04-10" in html  # Tokyo first traded the pause on 10 April
+
+
+def test_country_report_rejects_a_series_without_an_exchange(tmp_path):
+    nb = ROOT / "notebooks" / "country_report.ipynb"
+    summary = render_notebooks([nb], tmp_path, params={"symbol": "DGS10"})
+    (rec,) = summary.records
+    assert rec.status == "failed" and "has no exchange calendar" in (rec.error or "")
