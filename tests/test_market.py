@@ -449,3 +449,9 @@ def test_no_warnings_on_the_happy_path(no_snapshot_env):
         df = load_prices(["^GSPC", "SPY", "DGS10"], *WINDOW)
         returns(df)
         price_levels(df)
+
+
+def test_source_summary_can_leave_the_date_to_the_caller(no_snapshot_env):
+    df = load_prices("^GSPC", *WINDOW)
+    assert market.source_summary(df, as_of=False) == (
+        "Market data: pinned snapshot (data/snapshot) (1 series).")

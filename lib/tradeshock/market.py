@@ -395,16 +395,17 @@ _SOURCE_NAMES = {"cache": "local cache", "snapshot": "offline snapshot folder",
                  "fred": "FRED"}
 
 
-def source_summary(prices: pd.DataFrame) -> str:
-    """One line for reports: which sources served *prices* and the data's as-of date."""
+def source_summary(prices: pd.DataFrame, as_of: bool = True) -> str:
+    """One line for reports: which sources served *prices* and (unless ``as_of=False``, e.g. when
+    the caller prints the date itself, as ``figures.add_source_line`` does) the data's as-of date."""
     served = prices.attrs.get("sources") or dict.fromkeys(prices["symbol"].unique(),
                                                           prices.attrs.get("source", "?"))
     counts: dict[str, int] = {}
     for src in served.values():
         counts[src] = counts.get(src, 0) + 1
-    as_of = prices.attrs.get("as_of", prices["date"].max() if len(prices) else None)
+    last = prices.attrs.get("as_of", prices["date"].max() if len(prices) else None)
     parts = ", ".join(f"{_SOURCE_NAMES.get(k, k)} ({n} series)" for k, n in counts.items())
-    when = f"; data as of {pd.Timestamp(as_of):%Y-%m-%d}" if as_of is not None else ""
+    when = f"; data as of {pd.Timestamp(last):%Y-%m-%d}" if as_of and last is not None else ""
     return f"Market data: {parts}{when}."
 
 

@@ -13,7 +13,7 @@ import click
 from tradeshock import __version__
 from tradeshock.errors import TradeshockError
 
-_GROUPS = ("data", "events", "study", "render")
+_GROUPS = ("data", "events", "study", "render", "doctor")
 
 
 class _Main(click.Group):

@@ -1,0 +1,141 @@
+"""Checks of an installation: kernel, packages, data sources, cache, reports folder.
+
+Each check returns a :class:`Check` (name, ok, detail, fix); :func:`run_checks` runs them all and
+never raises, so a broken install is described rather than crashing the command that examines it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from tradeshock import PROJECT_ROOT
+
+#: Import names of the runtime dependencies (pyproject.toml lists them as distributions).
+IMPORTS: tuple[str, ...] = (
+    "numpy", "pandas", "scipy", "matplotlib", "statsmodels", "linearmodels", "arch", "yfinance",
+    "pandas_datareader", "exchange_calendars", "pyarrow", "pandera", "ipykernel", "ipywidgets",
+    "papermill", "nbconvert", "nbformat", "nbclient", "dask", "distributed", "click", "rich",
+    "tqdm", "yaml",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``ok`` True/False, what was seen, and how to fix it when not ok."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def check_kernel(name: str = "tradeshock") -> Check:
+    """The Jupyter kernel the renderer uses is registered and points at an existing Python."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+        try:
+            spec = KernelSpecManager().get_kernel_spec(name)
+        except NoSuchKernel:
+            return Check("kernel", False, f"no Jupyter kernel named {name!r}",
+                         "run `make kernel` (or `python -m ipykernel install --sys-prefix --name tradeshock`)")
+        exe = spec.argv[0]
+        if os.path.isabs(exe) and not os.path.exists(exe):
+            return Check("kernel", False, f"kernel {name!r} points at a missing Python {exe}",
+                         "re-register it: `make kernel`")
+        return Check("kernel", True, f"{name!r} -> {exe}")
+    except Exception as exc:  # noqa: BLE001 - a doctor reports, it does not crash
+        return Check("kernel", False, f"cannot inspect kernels: {exc}", "reinstall: `make install`")
+
+
+def check_packages(names: tuple[str, ...] = IMPORTS) -> Check:
+    """Every runtime dependency imports."""
+    broken = []
+    for mod in names:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                importlib.import_module(mod)
+        except Exception as exc:  # noqa: BLE001
+            broken.append(f"{mod} ({type(exc).__name__}: {exc})")
+    if broken:
+        return Check("packages", False, "cannot import " + "; ".join(broken),
+                     "reinstall the project: `.venv/bin/pip install -e .` (or `make clean install`)")
+    return Check("packages", True, f"{len(names)} packages import")
+
+
+def check_pinned(path: str | Path | None = None) -> Check:
+    """The pinned snapshot exists and every file matches its sha256 in ``manifest.json``."""
+    from tradeshock.snapshot import PinnedSnapshot
+
+    ps = PinnedSnapshot(path)
+    try:
+        if not ps.exists():
+            return Check("pinned snapshot", False, f"no manifest.json in {ps.path}",
+                         "restore it: `git checkout data/snapshot`, or `tradeshock data pin SNAPSHOT_DIR`")
+        ps.verify(force=True)
+        return Check("pinned snapshot", True,
+                     f"{len(ps.manifest['files'])} files match their sha256; as of {ps.manifest.get('as_of')}")
+    except Exception as exc:  # noqa: BLE001
+        return Check("pinned snapshot", False, str(exc).split("\n")[0],
+                     "restore it: `git checkout data/snapshot`, or `tradeshock data pin SNAPSHOT_DIR`")
+
+
+def check_snapshot_folder(snapshot: str | Path | None = None) -> Check:
+    """The offline snapshot folder named by ``snapshot`` / ``TRADESHOCK_SNAPSHOT``, if any, is usable."""
+    folder = snapshot or os.environ.get("TRADESHOCK_SNAPSHOT")
+    if not folder:
+        return Check("snapshot folder", True, "none set (TRADESHOCK_SNAPSHOT unset); the pinned snapshot serves")
+    p = Path(folder)
+    if not (p / "universe.csv").is_file():
+        return Check("snapshot folder", False, f"{p} has no universe.csv",
+                     "point TRADESHOCK_SNAPSHOT at a snapshot folder (universe.csv + one CSV per series), or unset it")
+    n = len(list(p.glob("*.csv"))) - 1
+    return Check("snapshot folder", True, f"{p}: {n} series files")
+
+
+def check_cache(path: str | Path | None = None) -> Check:
+    """Every cache entry passes its schema and checksum (corrupted entries are reported and removed)."""
+    from tradeshock.cache import CacheCorruptionWarning, PriceCache
+
+    cache = PriceCache(path)
+    bad = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheCorruptionWarning)
+        symbols = cache.symbols()
+        for sym in symbols:
+            if cache.read(sym) is None:
+                bad.append(sym)
+    if bad:
+        return Check("cache", False,
+                     f"{len(bad)} corrupted entr{'y' if len(bad) == 1 else 'ies'} in {cache.path} "
+                     f"({', '.join(bad)}), now removed",
+                     "nothing more to do: the series reload from the next source on first use")
+    del caught
+    return Check("cache", True, f"{len(symbols)} entries in {cache.path}, all intact")
+
+
+def check_reports(path: str | Path | None = None) -> Check:
+    """The reports folder exists (or can be created) and is writable."""
+    p = Path(path) if path else PROJECT_ROOT / "reports"
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=".doctor-", delete=True):
+            pass
+        return Check("reports folder", True, f"{p} is writable")
+    except OSError as exc:
+        return Check("reports folder", False, f"{p} is not writable ({exc.strerror or exc})",
+                     f"make it writable (`chmod u+w {p}`), free disk space, or render with --out DIR")
+
+
+def run_checks(*, kernel: str = "tradeshock", reports: str | Path | None = None,
+               cache: str | Path | None = None, pinned: str | Path | None = None,
+               snapshot: str | Path | None = None) -> list[Check]:
+    """All checks, in order: kernel, packages, pinned snapshot, snapshot folder, cache, reports."""
+    return [check_kernel(kernel), check_packages(), check_pinned(pinned),
+            check_snapshot_folder(snapshot), check_cache(cache), check_reports(reports)]

@@ -1,0 +1,64 @@
+"""`tradeshock doctor` reports a healthy install and names a broken one's problem and its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tradeshock import doctor
+from tradeshock.cache import PriceCache
+from tradeshock.cli import main
+from tradeshock.market import load_prices
+from tradeshock.snapshot import copy_pinned
+
+
+def test_healthy_install_passes_every_check(tmp_path):
+    checks = doctor.run_checks(reports=tmp_path / "reports", cache=tmp_path / "cache")
+    assert [c.name for c in checks if not c.ok] == []
+    result = CliRunner().invoke(main, ["doctor", "--reports", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "installation healthy" in result.output
+
+
+def test_missing_kernel_is_named_with_its_fix(tmp_path):
+    c = doctor.check_kernel("no-such-kernel-xyz")
+    assert not c.ok and "no Jupyter kernel named 'no-such-kernel-xyz'" in c.detail
+    assert "make kernel" in c.fix
+    result = CliRunner().invoke(main, ["doctor", "--kernel", "no-such-kernel-xyz",
+                                       "--reports", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FAIL kernel" in result.output and "fix: run `make kernel`" in result.output
+
+
+def test_modified_pinned_file_is_reported(tmp_path):
+    pinned = copy_pinned(tmp_path / "snap")
+    target = next(pinned.glob("series*.parquet"))
+    target.write_bytes(target.read_bytes()[:1000])  # truncated
+    c = doctor.check_pinned(pinned)
+    assert not c.ok and target.name in c.detail
+    assert "git checkout data/snapshot" in c.fix
+
+
+def test_corrupted_cache_entry_is_reported_and_removed(tmp_path):
+    cache = tmp_path / "cache"
+    df = load_prices("^GSPC", "2025-04-01", "2025-04-10", source="pinned")
+    PriceCache(cache).write("^GSPC", df.drop(columns="source"), origin="pinned")
+    assert doctor.check_cache(cache).ok
+    pfile = next(Path(cache).glob("*.parquet"))
+    pfile.write_bytes(b"not a parquet file")
+    c = doctor.check_cache(cache)
+    assert not c.ok and "^GSPC" in c.detail and "removed" in c.detail
+    assert doctor.check_cache(cache).ok  # removed, so healthy again
+
+
+def test_unwritable_reports_folder_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    c = doctor.check_reports(blocker / "reports")  # a folder inside a file cannot be made
+    assert not c.ok and "not writable" in c.detail and "--out" in c.fix
+
+
+def test_bad_snapshot_folder_is_reported(tmp_path):
+    c = doctor.check_snapshot_folder(tmp_path)
+    assert not c.ok and "no universe.csv" in c.detail
