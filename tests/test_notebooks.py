@@ -128,3 +128,19 @@ def test_country_report_rejects_a_series_without_an_exchange(tmp_path):
     summary = render_notebooks([nb], tmp_path, params={"symbol": "DGS10"})
     (rec,) = summary.records
     assert rec.status == "failed" and "has no exchange calendar" in (rec.error or "")
+
+
+def test_summary_headlines_through_the_library():
+    """The figures 06_summary states: S&P 500 -4.84% on 3 April, +9.52% on 9 April, and a
+    selloff CAR (3-8 April, constant mean) that is negative and significant."""
+    from tradeshock import events
+    from tradeshock.study import event_study
+
+    prices = market.load_prices(["^GSPC"], start="2023-10-01")
+    rets = market.wide_returns(prices)
+    day0 = events.align("liberation_day", "XNYS").day0
+    assert round(100 * rets.loc[day0, "^GSPC"], 2) == -4.84
+    assert round(100 * rets.loc[events.align("pause", "XNYS").day0, "^GSPC"], 2) == 9.52
+    res = event_study(rets[["^GSPC"]], day0, model="mean", estimation=(-260, -11), event=(0, 3))
+    bw = res.car_tests.query("test == 'brown_warner_1985'").iloc[0]
+    assert res.car["car"].iloc[0] < -0.10 and bw["p_value"] < 1e-3
