@@ -33,7 +33,13 @@ from conftest import MALFORMED, MINI_SNAPSHOT, SP500_CLOSES
 from tradeshock import events as ev
 from tradeshock import render as R
 from tradeshock.cache import CacheCorruptionWarning, PriceCache
-from tradeshock.errors import DataUnavailableError, RenderError, StudyError, ValidationError
+from tradeshock.errors import (
+    DataUnavailableError,
+    PartialDataWarning,
+    RenderError,
+    StudyError,
+    ValidationError,
+)
 from tradeshock.market import load_prices
 from tradeshock.snapshot import SnapshotFormatError, read_price_csv
 from tradeshock.study import event_study
@@ -288,19 +294,14 @@ def test_fault_07_yfinance_empty_or_partial(no_snapshot_env, network_down, monke
     # and the data's as-of date says where they end
     monkeypatch.setattr(yfinance, "download", lambda t, **k: _yahoo_frame(
         t, ["2025-04-02", "2025-04-03"], [5670.97, 5396.52]))
-    df = load_prices("^GSPC", *WINDOW, source="yahoo")
+    with pytest.warns(PartialDataWarning, match=r"only up to 2025-04-03 .* 4 XNYS session"):
+        df = load_prices("^GSPC", *WINDOW, source="yahoo")
     assert df["date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-04-02", "2025-04-03"]
     assert df["close"].tolist() == [5670.97, 5396.52]
     assert not df["close"].isna().any()
     assert df.attrs["as_of"] == pd.Timestamp("2025-04-03")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library gap (market.py): a partial yfinance frame (2 of the 6 sessions 2025-04-02..09) is "
-    "accepted with no warning or error naming the series and the missing dates, and it is cached "
-    "with last=2025-04-03; a later source='auto' load of 2025-04-02..09 is then served from that "
-    "truncated cache (2 rows) instead of the pinned snapshot that holds all 6 sessions; only "
-    "df.attrs['as_of'] (2025-04-03) hints at the shortfall"))
 def test_fault_07b_partial_yfinance_frame_is_reported(no_snapshot_env, network_down,
                                                        monkeypatch):
     """7 (partial). A partial yfinance frame is reported (series, last date returned, dates
@@ -531,13 +532,6 @@ def _disk_full_at_commit(tmp_path: Path, monkeypatch):
 
 
 @needs_kernel
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug (render.py _commit + render_jobs): when moving a finished report into reports/ "
-    "fails (disk full), the entry gets html=None, and render_jobs then deletes every manifest "
-    "entry without an html file ('for name in ... if not _entry_has_report: del entries[name]'), "
-    "so manifest.json and index.html drop the notebook entirely: the previous good tiny.html is "
-    "still on disk but no longer listed, and the failure (with its disk-full message) is not "
-    "shown in the index either"))
 def test_fault_13b_disk_full_keeps_the_previous_report_in_the_index(tmp_path, monkeypatch):
     """13 (index). After a disk-full failure the index still links the previous good report and
     marks the notebook failed with the error."""

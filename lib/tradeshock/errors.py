@@ -25,3 +25,7 @@ class StudyError(TradeshockError):
 
 class RenderError(TradeshockError):
     """A notebook could not be executed or exported."""
+
+
+class PartialDataWarning(UserWarning):
+    """An online source returned fewer sessions than the exchange calendar has in the range."""

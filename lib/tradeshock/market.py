@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from tradeshock.cache import PRICE_COLUMNS, PriceCache, standardize
-from tradeshock.errors import DataError, DataUnavailableError
+from tradeshock.errors import DataError, DataUnavailableError, PartialDataWarning
 from tradeshock.snapshot import (
     MEMBER_FLAG, PinnedSnapshot, SnapshotFolder, resolve_snapshot_dir,
 )
@@ -214,17 +214,51 @@ def fetch_online(symbol: str, start=None, end=None, *, universe=None, cache_dir=
     fetch = fetch_yahoo if row["online_source"] == "yahoo" else fetch_fred
     start, end = _ts(start), _ts(end)
     df = fetch(row["online_symbol"], start, end)
+    missing = _missing_tail(df, row, start, end)
+    partial = bool(missing)
+    if partial:
+        warnings.warn(
+            f"{row['online_source']} returned {symbol} only up to {df['date'].max():%Y-%m-%d} for "
+            f"{_range_label(start, end)}: {len(missing)} {row['exchange_calendar']} session(s) "
+            f"missing ({missing[0]:%Y-%m-%d} .. {missing[-1]:%Y-%m-%d}). They are not filled; the "
+            f"cache marks the download partial so a complete source serves them later. To fix: "
+            f"retry (`tradeshock data fetch {symbol}`) or use a snapshot (TRADESHOCK_SNAPSHOT).",
+            PartialDataWarning,
+            stacklevel=2,
+        )
     if write_cache:
         try:
             PriceCache(cache_dir).write(
                 symbol, df, origin=row["online_source"], covered_start=start,
-                covered_end=end if end is not None else df["date"].max(),
+                covered_end=(df["date"].max() if partial or end is None else end),
+                partial=partial,
                 online_symbol=row["online_symbol"],
                 fetched=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         except OSError as exc:
             warnings.warn(f"could not write {symbol} to the cache: {exc}", stacklevel=2)
     return df
+
+
+def _missing_tail(df: pd.DataFrame, row, start, end) -> list[pd.Timestamp]:
+    """Sessions of the series' calendar after the last row returned, up to *end* (capped at
+    yesterday, UTC: today's bar may not exist yet). Empty when the download reaches the end or
+    the series has no exchange calendar (FRED series publish on their own schedule)."""
+    code = str(row.get("exchange_calendar") or "")
+    if not len(df) or not code or code == "nan":
+        return []
+    last = pd.Timestamp(df["date"].max())
+    stop = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize() - pd.Timedelta(days=1)
+    if end is not None:
+        stop = min(stop, end)
+    if stop <= last:
+        return []
+    try:
+        sessions = get_calendar(code).sessions_in_range(last + pd.Timedelta(days=1), stop)
+    except Exception:  # noqa: BLE001 - outside the calendar's bounds: nothing to compare with
+        return []
+    return [pd.Timestamp(s).tz_localize(None) if pd.Timestamp(s).tzinfo else pd.Timestamp(s)
+            for s in sessions]
 
 
 # --------------------------------------------------------------------------- load_prices
@@ -256,6 +290,10 @@ class _Sources:
                 return None, f"not in the cache ({self.cache.path})"
             if strict_start and not entry.covers(start, end):
                 return None, f"cached only from {entry.covered_start:%Y-%m-%d}"
+            if (strict_start and entry.detail.get("partial") and end is not None
+                    and entry.covered_end is not None and end > entry.covered_end):
+                return None, (f"the cached download was partial (ends "
+                              f"{entry.covered_end:%Y-%m-%d})")
             df = _clip(entry.prices, start, end)
             return (df, "") if len(df) else (None, "cached, but no rows in range")
         if name == "snapshot":

@@ -1522,8 +1522,15 @@ def _is_current(prev: Mapping[str, Any] | None, fp: Fingerprint, out: Path, name
 
 
 def _entry_has_report(out: Path, entry: Mapping[str, Any]) -> bool:
-    rel = entry.get("html")
-    return bool(rel) and (out / rel).is_file()
+    """True while the entry still points at a page on disk (its own or its last good one).
+
+    Entries whose files a user deleted are dropped from the index; a failure that could not write
+    its own page (disk full) keeps the entry, so the index still shows the error and the last good
+    report.
+    """
+    return any(
+        bool(entry.get(key)) and (out / entry[key]).is_file() for key in ("html", "last_good_html")
+    )
 
 
 def _commit(out: Path, job: RenderJob, result: TaskResult, fp: Fingerprint) -> dict[str, Any]:
