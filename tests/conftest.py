@@ -3,6 +3,10 @@
 Every test gets its own empty price cache (``TRADESHOCK_CACHE`` in a tmp dir), so no test reads
 or writes the real ``data/cache``. Tests that need the offline snapshot of ``../shared`` find it
 through ``TRADESHOCK_SNAPSHOT`` or ``<repo>/../shared/data/market`` and are skipped otherwise.
+
+Files kept for people to look at (browser screenshots) go to ``$TRADESHOCK_ARTIFACTS``, default
+``test-artifacts/browser/``, through the ``artifacts`` fixture; their paths are listed at the end
+of the run. ``--update-readme-shots`` makes tests/test_browser.py rewrite docs/img/*.png.
 """
 
 from __future__ import annotations
@@ -24,6 +28,52 @@ SP500_CLOSES = {
     "2025-04-02": 5670.97, "2025-04-03": 5396.52, "2025-04-04": 5074.08,
     "2025-04-07": 5062.25, "2025-04-08": 4982.77, "2025-04-09": 5456.90,
 }
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-readme-shots",
+        action="store_true",
+        help="tests/test_browser.py renders every notebook and rewrites the README screenshots "
+        "docs/img/index.png and docs/img/report-figure.png",
+    )
+
+
+class Artifacts:
+    """A folder for files a test keeps (screenshots); :meth:`add` lists a file for the summary."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.files: list[Path] = []
+
+    def path(self, name: str) -> Path:
+        """Where to write the artifact ``name`` (the folder is created on demand)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder / name
+
+    def add(self, path: Path) -> Path:
+        self.files.append(path)
+        print(f"artifact: {path}")
+        return path
+
+
+_ARTIFACTS = pytest.StashKey[Artifacts]()
+
+
+@pytest.fixture(scope="session")
+def artifacts(request: pytest.FixtureRequest) -> Artifacts:
+    """The artifacts folder: $TRADESHOCK_ARTIFACTS, else <repo>/test-artifacts/browser."""
+    env = os.environ.get("TRADESHOCK_ARTIFACTS", "").strip()
+    folder = Path(env) if env else ROOT / "test-artifacts" / "browser"
+    return request.config.stash.setdefault(_ARTIFACTS, Artifacts(folder.resolve()))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    kept = config.stash.get(_ARTIFACTS, None)
+    if kept is not None and kept.files:
+        terminalreporter.write_sep("-", f"test artifacts in {kept.folder}")
+        for path in kept.files:
+            terminalreporter.write_line(str(path))
 
 
 def shared_snapshot_dir() -> Path | None:

@@ -222,6 +222,13 @@ def index_html(manifest: Mapping[str, Any]) -> str:
     )
 
 
+def _source_text(source: Any) -> str:
+    """A report's source line without the prefix and full stop notebooks print around it."""
+    text = str(source).strip()
+    text = text.removeprefix("Market data:").strip().rstrip(".")
+    return text or str(source)
+
+
 def _item(r: Mapping[str, Any]) -> str:
     status = r.get("status", FAILED)
     label, css = _BADGE.get(status, (status, "failed"))
@@ -231,11 +238,10 @@ def _item(r: Mapping[str, Any]) -> str:
     head_link = (
         f'<a class="title" href="{_href(html_file)}">{_e(title)}</a>' if html_file else _e(title)
     )
-    as_of = r.get("as_of") or "not recorded"
+    rows = [("Data as of", r.get("as_of") or "not recorded")]
     if r.get("source"):
-        as_of = f"{as_of} ({r['source']})"
-    rows = [
-        ("Data as of", as_of),
+        rows.append(("Data source", _source_text(r["source"])))
+    rows += [
         ("Parameters", _params_text(r.get("params"))),
         ("Run time", _seconds_text(r.get("seconds"))),
         ("Rendered", _when(r.get("rendered_at"))),
