@@ -13,7 +13,7 @@ import click
 from tradeshock import __version__
 from tradeshock.errors import TradeshockError
 
-_GROUPS = ("data", "events", "study", "render", "doctor")
+_GROUPS = ("data", "events", "study", "render", "doctor", "refresh")
 
 
 class _Main(click.Group):
