@@ -751,8 +751,8 @@ def test_external_reference_detection():
 def test_executor_registry():
     assert isinstance(R.make_executor("process", jobs=2), R.ProcessExecutor)
     assert isinstance(R.make_executor("inline"), R.InlineExecutor)
-    with pytest.raises(ValidationError, match="unknown executor 'dask'"):
-        R.make_executor("dask")
+    with pytest.raises(ValidationError, match="unknown executor 'spark'"):
+        R.make_executor("spark")
     with pytest.raises(ValidationError):
         R.make_executor("process", jobs=0)
 

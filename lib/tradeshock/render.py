@@ -20,7 +20,8 @@
 6. **Commit atomically**: everything is written under ``OUT/.tradeshock-tmp/`` and moved into place
    with :func:`os.replace`, so an interrupted run never leaves a half-written report.
 
-Output files in ``OUT`` (names are the notebook's file stem, checked never to leave ``OUT``):
+Output files in ``OUT`` (names are the notebook's file stem, or ``STEM-VALUE`` for a sweep,
+checked never to leave ``OUT``):
 
 - ``NAME.html`` + ``NAME.ipynb``: the last good report and its executed notebook;
 - ``NAME.failed.html`` + ``NAME.failed.ipynb``: the latest *failed* run (failing cell, traceback,
@@ -39,8 +40,11 @@ Inside a render, :func:`is_rendering` is true (e.g. to skip an interactive widge
 
 Execution runs behind a small executor interface (:class:`Executor`: ``run(tasks)`` yields
 ``(task, result)`` as notebooks finish, given picklable :class:`RenderTask` objects and the
-module-level :func:`execute_task`), so another backend (e.g. Dask, registered with
-:func:`register_executor`) can run the same tasks; the parent alone commits files and indexes.
+module-level :func:`execute_task`), so another backend can run the same tasks; the parent alone
+commits files and indexes. Built in: ``process`` (default), ``inline`` and ``dask``
+(:class:`tradeshock.dask_executor.DaskExecutor`, imported on first use); more with
+:func:`register_executor`. One report per value of a parameter (a sweep) is planned by
+:mod:`tradeshock.sweep` and rendered with :func:`render_jobs`.
 """
 
 from __future__ import annotations
@@ -88,6 +92,7 @@ __all__ = [
     "register_executor",
     "make_executor",
     "execute_task",
+    "failed_result",
     "render_notebooks",
     "render_jobs",
     "resolve_notebooks",
@@ -112,6 +117,9 @@ OK, FAILED, UP_TO_DATE = "ok", "failed", "up to date"
 RECORD_MIME = "application/vnd.tradeshock.record+json"
 #: Set to "1" in the kernel's environment during a render.
 ENV_RENDERING = "TRADESHOCK_RENDERING"
+#: The pid of the process running :func:`execute_task` (a worker), in the kernel's environment;
+#: fault tests kill that worker from inside a notebook (a kernel's parent pid may be a launcher).
+ENV_WORKER_PID = "TRADESHOCK_WORKER_PID"
 LOCK_NAME = ".tradeshock-render.lock"
 TMP_DIR_NAME = ".tradeshock-tmp"
 INDEX_NAME = "index.html"
@@ -579,11 +587,16 @@ def _write_error(where: Path, exc: OSError) -> str:
 
 @dataclass(frozen=True)
 class RenderJob:
-    """One report: an output ``name``, the source ``notebook`` and its coerced ``params``."""
+    """One report: an output ``name``, the source ``notebook`` and its coerced ``params``.
+
+    ``label`` (e.g. ``symbol=^N225`` for a sweep) is added to the report's title, so reports of
+    one notebook are told apart in the index and the browser tab.
+    """
 
     name: str
     notebook: Path
     params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
 
 
 @dataclass
@@ -708,10 +721,12 @@ def _papermill_path(path: Path) -> str:
 
 @contextlib.contextmanager
 def _kernel_environment() -> Iterator[None]:
-    """Environment the kernel inherits: render flag on, matplotlib on its inline (PNG) backend."""
-    saved = {k: os.environ.get(k) for k in (ENV_RENDERING, "MPLBACKEND")}
+    """Environment the kernel inherits: render flag on, matplotlib on its inline (PNG) backend,
+    and the worker's pid (:data:`ENV_WORKER_PID`)."""
+    saved = {k: os.environ.get(k) for k in (ENV_RENDERING, "MPLBACKEND", ENV_WORKER_PID)}
     os.environ[ENV_RENDERING] = "1"
     os.environ["MPLBACKEND"] = _INLINE_BACKEND
+    os.environ[ENV_WORKER_PID] = str(os.getpid())
     try:
         yield
     finally:
@@ -855,6 +870,8 @@ def _finish(
         nb = nbformat.read(job.notebook, as_version=4)
     prov = read_record(nb)
     title = _title(nb) or job.name
+    if job.label:
+        title = f"{title} ({job.label})"
     if error and not detail:
         detail = _log_tail(ipynb.with_name(f"{job.name}.kernel.log"))
     if error:
@@ -1229,6 +1246,16 @@ def _lost_worker(
         error = (
             f"the worker process died ({how}) before finishing: it was killed or ran out of memory"
         )
+    return failed_result(task, error, seconds)
+
+
+def failed_result(task: RenderTask, error: str, seconds: float) -> TaskResult:
+    """A failed :class:`TaskResult` for a task whose worker was lost (died, timed out, vanished).
+
+    Runs in the parent: whatever the worker saved in ``task.staging`` (papermill saves the
+    executed notebook after every cell) is annotated with ``error`` and exported, so the failed
+    report shows how far it got. ``seconds`` is the wall-clock time the task took.
+    """
     staging = Path(task.staging)
     try:
         return _finish(
@@ -1243,9 +1270,16 @@ def _lost_worker(
         return TaskResult(task.job.name, False, seconds, error=f"{error}; and {exc}")
 
 
+def _dask_executor(**options: Any) -> Executor:
+    from tradeshock.dask_executor import DaskExecutor  # distributed is imported only when used
+
+    return DaskExecutor(**options)
+
+
 _EXECUTORS: dict[str, Callable[..., Executor]] = {
     "process": ProcessExecutor,
     "inline": InlineExecutor,
+    "dask": _dask_executor,
 }
 
 
@@ -1254,15 +1288,18 @@ def register_executor(name: str, factory: Callable[..., Executor]) -> None:
     _EXECUTORS[name] = factory
 
 
-def make_executor(kind: str = "process", jobs: int = 1, **options: Any) -> Executor:
-    """An executor by name: ``process`` (default) or ``inline``, or one registered later."""
+def make_executor(kind: str = "process", jobs: int | None = None, **options: Any) -> Executor:
+    """An executor by name: ``process`` (default), ``inline``, ``dask`` (options: ``scheduler``
+    address, ...; see :class:`tradeshock.dask_executor.DaskExecutor`) or one registered later."""
     try:
         factory = _EXECUTORS[kind]
     except KeyError:
         raise ValidationError(
             f"unknown executor {kind!r}; choose one of: {', '.join(sorted(_EXECUTORS))}"
         ) from None
-    return factory(jobs=jobs, **options)
+    if jobs is not None:  # else the executor's own default (process: 1, dask: 2 local workers)
+        options["jobs"] = jobs
+    return factory(**options)
 
 
 # ============================================================================================
@@ -1444,20 +1481,22 @@ def render_jobs(
                 todo.append(job)
         if todo:
             _check_kernel(kernel)
-            staging = out / TMP_DIR_NAME / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            if executor is None or isinstance(executor, str):
+                executor = make_executor(executor or "process", jobs=jobs)
+            # absolute: workers of another executor (Dask) may run in another folder
+            staging = out.resolve() / TMP_DIR_NAME / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             try:
                 staging.mkdir(parents=True)
             except OSError as exc:
                 raise RenderError(_write_error(out, exc)) from None
-            if executor is None or isinstance(executor, str):
-                executor = make_executor(executor or "process", jobs=jobs)
-            if getattr(executor, "jobs", 1) > 1:
+            if (getattr(executor, "jobs", 1) or 1) > 1:
                 # parallel bars share the screen by slot; finished ones make way for the next
                 opts = ExecOptions(**{**asdict(opts), "leave_progress": False})
             tasks = [RenderTask(j, str(staging), opts, _deadline(j.notebook, opts)) for j in todo]
             by_name = {j.name: j for j in todo}
-            results = executor.run(tasks)
+            results = None
             try:
+                results = executor.run(tasks)
                 for task, result in results:
                     job = by_name[task.job.name]
                     entry = _commit(out, job, result, fps[job.name])

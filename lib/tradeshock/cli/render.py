@@ -1,8 +1,10 @@
 """``tradeshock render``: execute notebooks and export shareable HTML (front end only).
 
-All the work is :func:`tradeshock.render.render_notebooks`; this module parses options, prints
-progress and the summary table, and sets the exit code (0 all good, 1 a notebook failed,
-2 bad usage, bad parameters, a locked or unwritable output folder).
+All the work is :func:`tradeshock.render.render_notebooks` (or, for a sweep,
+:func:`tradeshock.sweep.plan_sweep` + :func:`tradeshock.render.render_jobs`); this module parses
+options, prints progress and the summary table, and sets the exit code (0 all good, 1 a notebook
+failed, 2 bad usage, bad parameters, a locked or unwritable output folder, an unreachable Dask
+scheduler).
 """
 
 from __future__ import annotations
@@ -34,12 +36,47 @@ from tradeshock.errors import ValidationError
     "one notebook). -p wins over the file.",
 )
 @click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Render one report per value of parameter KEY, named NOTEBOOK-VALUE "
+    "(country_report-N225); values are checked like -p values before anything runs. "
+    "Write KEY=[a, b] (YAML) for values with commas. Repeat for the cartesian product "
+    "(first option varies slowest).",
+)
+@click.option(
+    "--sweep-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="One report per row: a CSV with a header of parameter names (an empty cell keeps the "
+    "default), or YAML: a list of mappings, or `KEY: [values]` columns read row by row. "
+    "Crossed with --sweep if both are given.",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Notebooks executed in parallel (one process each).",
+    default=None,
+    help="Notebooks executed in parallel: processes [default: 1]; with --executor dask, "
+    "local worker processes [default: 2], or with --scheduler the most tasks in flight "
+    "[default: all worker threads].",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["process", "inline", "dask"]),
+    default=None,
+    help="Where notebooks run: 'process' (a fresh process each; default), 'inline' (in this "
+    "process, one by one; debugging) or 'dask' (a local Dask cluster, or the one at "
+    "--scheduler).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Address of a running Dask scheduler (tcp://HOST:8786); implies --executor dask. "
+    "Its workers need tradeshock installed, the 'tradeshock' kernel, the notebooks and the "
+    "output folder at the same paths (shared disk) and one thread each "
+    "(`dask worker ADDRESS --nthreads 1`).",
 )
 @click.option(
     "-o",
@@ -81,7 +118,11 @@ def render(
     notebooks,
     param_pairs,
     params_file,
+    sweeps,
+    sweep_file,
     jobs,
+    executor,
+    scheduler,
     out,
     force,
     show_code,
@@ -99,20 +140,41 @@ def render(
     ("up to date"). A failing notebook keeps its last good NAME.html, writes NAME.failed.html
     beside it, and makes the command exit with status 1 after the others finish.
 
+    A sweep (--sweep, --sweep-file) renders one report per value (or row) of the named
+    notebook, all listed in the index with their parameters; -p values are fixed for all.
+
     \b
     Examples:
       tradeshock render
       tradeshock render 02_us_indices -p event pause -p estimation_window "-250:-11"
       tradeshock render --jobs 2 --force --out /tmp/reports
+      tradeshock render country_report --sweep symbol=^N225,^HSI,^GDAXI --jobs 2
+      tradeshock render country_report --sweep-file markets.csv -p event_window 0:3
+      tradeshock render country_report --sweep symbol=^N225,^HSI --executor dask
+      tradeshock render country_report --sweep-file markets.yaml --scheduler tcp://10.0.0.5:8786
     """
     from tradeshock.params import TextValue, read_params_file
     from tradeshock.render import (
         default_notebooks_dir,
         default_out_dir,
+        make_executor,
+        render_jobs,
         render_notebooks,
         resolve_notebooks,
     )
 
+    if scheduler and executor not in (None, "dask"):
+        raise ValidationError(
+            f"--scheduler {scheduler} needs --executor dask (got --executor {executor}); "
+            "drop one of the two"
+        )
+    kind = executor or ("dask" if scheduler else "process")
+    sweeping = bool(sweeps or sweep_file)
+    if sweeping and not notebooks:
+        raise ValidationError(
+            "a sweep needs the notebook to sweep, e.g. "
+            "`tradeshock render country_report --sweep symbol=^N225,^HSI`"
+        )
     paths = resolve_notebooks(notebooks, notebooks_dir or default_notebooks_dir())
     params = read_params_file(params_file) if params_file else {}
     for key, value in param_pairs:
@@ -121,12 +183,22 @@ def render(
                 f"-p {key!r}: a parameter name is a Python identifier (letters, digits, '_')"
             )
         params[key] = TextValue(value)
+    jobs_list = None
+    if sweeping:
+        from tradeshock.sweep import parse_sweep, plan_sweep, read_sweep_file, sweep_rows
+
+        axes = [parse_sweep(s) for s in sweeps]
+        rows = sweep_rows(axes, read_sweep_file(sweep_file) if sweep_file else None)
+        jobs_list = plan_sweep(paths, rows, params)  # every value checked before any work
+    options = {"scheduler": scheduler} if kind == "dask" else {}
+    runner = make_executor(kind, jobs=jobs if kind == "dask" else (jobs or 1), **options)
     out_dir = out or default_out_dir()
     if progress is None:
         progress = sys.stderr.isatty()
+    bars = progress and kind != "dask"  # Dask workers' terminals are not ours
 
     def announce(record) -> None:
-        if not progress:  # a line per notebook instead of bars (logs, CI)
+        if not bars:  # a line per notebook instead of bars (logs, CI, Dask)
             took = (
                 ""
                 if record.seconds is None or not record.executed
@@ -134,18 +206,20 @@ def render(
             )
             click.echo(f"{record.name}: {record.status}{took}", err=True)
 
-    summary = render_notebooks(
-        paths,
-        out_dir,
-        params=params,
-        jobs=jobs,
-        force=force,
-        show_code=show_code,
-        timeout=timeout,
-        kernel=kernel,
-        progress=progress,
-        on_record=announce,
-    )
+    common = {
+        "jobs": getattr(runner, "jobs", None) or 1,
+        "force": force,
+        "show_code": show_code,
+        "timeout": timeout,
+        "kernel": kernel,
+        "progress": bars,
+        "executor": runner,
+        "on_record": announce,
+    }
+    if jobs_list is not None:
+        summary = render_jobs(jobs_list, out_dir, **common)
+    else:
+        summary = render_notebooks(paths, out_dir, params=params, **common)
     _print_summary(summary)
     if summary.failed:
         names = ", ".join(f"{r.name} ({r.error})" for r in summary.failed)
