@@ -89,3 +89,21 @@ def test_disk_full_leaves_the_previous_bundle_and_no_partial(rendered, tmp_path,
     assert f"could not write the bundle {dest}: No space left on device" in str(err.value)
     assert dest.read_bytes() == good
     assert [p.name for p in tmp_path.iterdir()] == ["mail.zip"]
+
+
+def test_cli_render_bundle(rendered, tmp_path):
+    """`tradeshock render --bundle` zips after rendering (here: nothing to re-run) and says
+    where; a failed notebook in the batch still gets bundled and the exit status stays 1."""
+    from click.testing import CliRunner
+    from tradeshock.cli import main
+
+    runner = CliRunner()
+    res = runner.invoke(main, ["render", str(GOOD), "--out", str(rendered), "--bundle"])
+    assert res.exit_code == 0, res.output
+    assert f"bundle: {rendered / B.BUNDLE_NAME}:" in res.output
+    dest = tmp_path / "out" / "mail.zip"
+    res = runner.invoke(main, ["render", str(GOOD), str(FAILS), "--out", str(rendered),
+                               "--bundle-to", str(dest)])
+    assert res.exit_code == 1
+    with zipfile.ZipFile(dest) as zf:
+        assert {"index.html", "good.html", "fails.failed.html"} <= set(zf.namelist())

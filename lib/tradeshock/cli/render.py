@@ -85,6 +85,18 @@ from tradeshock.errors import ValidationError
     default=None,
     help="Output folder [default: the project's reports/].",
 )
+@click.option(
+    "--bundle",
+    is_flag=True,
+    help="Afterwards, zip index.html and every report it links into OUT/tradeshock-reports.zip "
+    "(for e-mail; the index works once unzipped).",
+)
+@click.option(
+    "--bundle-to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the zip here instead (implies --bundle).",
+)
 @click.option("--force", is_flag=True, help="Re-execute even notebooks whose inputs are unchanged.")
 @click.option("--show-code", is_flag=True, help="Show code cells in the HTML (hidden by default).")
 @click.option(
@@ -124,6 +136,8 @@ def render(
     executor,
     scheduler,
     out,
+    bundle,
+    bundle_to,
     force,
     show_code,
     notebooks_dir,
@@ -148,6 +162,7 @@ def render(
       tradeshock render
       tradeshock render 02_us_indices -p event pause -p estimation_window "-250:-11"
       tradeshock render --jobs 2 --force --out /tmp/reports
+      tradeshock render --bundle
       tradeshock render country_report --sweep symbol=^N225,^HSI,^GDAXI --jobs 2
       tradeshock render country_report --sweep-file markets.csv -p event_window 0:3
       tradeshock render country_report --sweep symbol=^N225,^HSI --executor dask
@@ -221,6 +236,11 @@ def render(
     else:
         summary = render_notebooks(paths, out_dir, params=params, **common)
     _print_summary(summary)
+    if bundle or bundle_to:
+        from tradeshock.bundle import write_bundle
+
+        made = write_bundle(out_dir, bundle_to)
+        click.echo(f"bundle: {made.summary()}")
     if summary.failed:
         names = ", ".join(f"{r.name} ({r.error})" for r in summary.failed)
         click.secho(f"failed: {names}", fg="red", err=True)
