@@ -833,3 +833,17 @@ def dt_date(*args):
     import datetime as dt
 
     return dt.date(*args)
+
+
+@needs_kernel
+def test_force_by_name_reexecutes_only_those(tmp_path):
+    """force=True re-executes everything; force={names} only those reports (refresh uses it)."""
+    out = tmp_path / "out"
+    first = R.render_notebooks([GOOD, FAILS], out, timeout=60)
+    assert {r.name: r.status for r in first.records} == {"good": R.OK, "fails": R.FAILED}
+    again = R.render_notebooks([GOOD], out, force={"good"}, timeout=60)
+    assert [(r.name, r.status, r.executed) for r in again.records] == [("good", R.OK, True)]
+    other = R.render_notebooks([GOOD], out, force={"elsewhere"}, timeout=60)
+    assert [(r.name, r.status, r.executed) for r in other.records] == [
+        ("good", R.UP_TO_DATE, False)
+    ]

@@ -600,22 +600,10 @@ def _shadowed(after: Mapping[str, Mapping[str, Any]], check: SnapshotCheck) -> l
 
 
 def _render(paths: list[Path], out: Path, forced: set[str], force: bool, **kw: Any) -> Any:
-    """render_notebooks, forcing the reports in *forced* (two calls: forced, then the rest)."""
-    from tradeshock.render import RenderSummary, output_name, render_notebooks
+    """render_notebooks, re-executing the reports in *forced* (their data moved) or all."""
+    from tradeshock.render import render_notebooks
 
-    first = [p for p in paths if force or output_name(p.stem) in forced]
-    rest = [p for p in paths if p not in first]
-    summaries = [render_notebooks(group, out, force=flag, **kw)
-                 for group, flag in ((first, True), (rest, False)) if group]
-    by_name = {r.name: r for s in summaries for r in s.records}
-    last = summaries[-1]
-    return RenderSummary(
-        records=[by_name[output_name(p.stem)] for p in paths if output_name(p.stem) in by_name],
-        out_dir=last.out_dir, index=last.index, manifest=last.manifest,
-        seconds=sum(s.seconds for s in summaries),
-        cleared_stale_lock=next((s.cleared_stale_lock for s in summaries
-                                 if s.cleared_stale_lock), None),
-    )
+    return render_notebooks(paths, out, force=True if force else set(forced), **kw)
 
 
 def _record_state(out: Path, state: dict[str, Any], result: RefreshResult,

@@ -63,7 +63,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -1358,7 +1358,7 @@ def render_notebooks(
     out_dir: str | Path,
     params: Mapping[str, Any] | None = None,
     jobs: int = 1,
-    force: bool = False,
+    force: bool | Collection[str] = False,
     show_code: bool = False,
     timeout: float = 600,
     kernel: str = "tradeshock",
@@ -1374,7 +1374,8 @@ def render_notebooks(
     :class:`~tradeshock.errors.ValidationError` before anything runs. Notebook failures do not
     raise: they are records with ``status == "failed"`` (``summary.ok`` is False). Raises
     :class:`~tradeshock.errors.RenderError` when the folder is locked by another render, cannot be
-    written, or the kernel is not registered.
+    written, or the kernel is not registered. ``force``: True re-executes every notebook, a
+    collection of report names only those (the rest render only when their inputs changed).
     """
     from tradeshock.params import inspect_parameters, resolve_parameters
 
@@ -1415,7 +1416,7 @@ def render_jobs(
     out_dir: str | Path,
     *,
     jobs: int = 1,
-    force: bool = False,
+    force: bool | Collection[str] = False,
     show_code: bool = False,
     timeout: float = 600,
     kernel: str = "tradeshock",
@@ -1464,7 +1465,8 @@ def render_jobs(
         todo: list[RenderJob] = []
         for job in render_list:
             prev = entries.get(job.name)
-            if not force and _is_current(prev, fps[job.name], out, job.name):
+            forced = force if isinstance(force, bool) else job.name in force
+            if not forced and _is_current(prev, fps[job.name], out, job.name):
                 entry = dict(prev)
                 entry.update(
                     status=UP_TO_DATE,
