@@ -55,6 +55,7 @@ lab: install kernel
 
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_sweep.py --n 6
 
 clean:
 	rm -rf $(VENV) data/cache .pytest_cache
