@@ -62,3 +62,42 @@ def test_unwritable_reports_folder_is_reported(tmp_path):
 def test_bad_snapshot_folder_is_reported(tmp_path):
     c = doctor.check_snapshot_folder(tmp_path)
     assert not c.ok and "no universe.csv" in c.detail
+
+
+def test_online_sources_reachable_or_a_note(monkeypatch):
+    """Reachable hosts are ok; unreachable ones are a note naming the host and the offline way,
+    not a failure (the pinned snapshot serves); TRADESHOCK_OFFLINE skips the check."""
+    import socket
+
+    monkeypatch.delenv("TRADESHOCK_OFFLINE", raising=False)
+    tried = []
+
+    class _Conn:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def up(addr, timeout=None):
+        tried.append(addr)
+        return _Conn()
+
+    monkeypatch.setattr(socket, "create_connection", up)
+    c = doctor.check_online()
+    assert c.ok and not c.note and c.detail == "Yahoo Finance, FRED reachable"
+    assert tried == [("query1.finance.yahoo.com", 443), ("fred.stlouisfed.org", 443)]
+
+    def down(addr, timeout=None):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", down)
+    c = doctor.check_online()
+    assert c.ok and c.note
+    assert "unreachable: Yahoo Finance (query1.finance.yahoo.com: Name or service not known)" in c.detail
+    assert "tradeshock refresh --snapshot DIR" in c.detail
+    result = CliRunner().invoke(main, ["doctor"])
+    assert "note online sources   unreachable" in result.output
+
+    monkeypatch.setenv("TRADESHOCK_OFFLINE", "1")
+    assert doctor.check_online().detail == "not checked: TRADESHOCK_OFFLINE is set"

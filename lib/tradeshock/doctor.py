@@ -32,6 +32,14 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    note: bool = False  # ok, but worth saying (e.g. online sources unreachable: offline use)
+
+
+#: Hosts of the online sources, checked by :func:`check_online` (TCP connect to port 443).
+ONLINE_HOSTS: tuple[tuple[str, str], ...] = (
+    ("Yahoo Finance", "query1.finance.yahoo.com"),
+    ("FRED", "fred.stlouisfed.org"),
+)
 
 
 def check_kernel(name: str = "tradeshock") -> Check:
@@ -99,6 +107,34 @@ def check_snapshot_folder(snapshot: str | Path | None = None) -> Check:
     return Check("snapshot folder", True, f"{p}: {n} series files")
 
 
+def check_online(hosts: tuple[tuple[str, str], ...] = ONLINE_HOSTS, timeout: float = 3.0) -> Check:
+    """Whether the online sources (Yahoo, FRED) can be reached: a TCP connection to port 443.
+
+    Unreachable is a note, not a failure: the pinned snapshot (or a snapshot folder) serves the
+    reports offline; only ``tradeshock data fetch`` and an online ``tradeshock refresh`` need it.
+    """
+    import socket
+
+    if os.environ.get("TRADESHOCK_OFFLINE"):
+        return Check("online sources", True, "not checked: TRADESHOCK_OFFLINE is set", note=True)
+    up, down = [], []
+    for label, host in hosts:
+        try:
+            with socket.create_connection((host, 443), timeout=timeout):
+                up.append(label)
+        except OSError as exc:
+            down.append(f"{label} ({host}: {exc.strerror or type(exc).__name__})")
+    if not down:
+        return Check("online sources", True, f"{', '.join(up)} reachable")
+    return Check(
+        "online sources", True,
+        f"unreachable: {'; '.join(down)}. Reports render from the pinned snapshot; online "
+        "updates (`tradeshock data fetch`, `tradeshock refresh`) need network access, or use "
+        "`tradeshock refresh --snapshot DIR` with a newer snapshot folder",
+        note=True,
+    )
+
+
 def check_cache(path: str | Path | None = None) -> Check:
     """Every cache entry passes its schema and checksum (corrupted entries are reported and removed)."""
     from tradeshock.cache import CacheCorruptionWarning, PriceCache
@@ -135,7 +171,11 @@ def check_reports(path: str | Path | None = None) -> Check:
 
 def run_checks(*, kernel: str = "tradeshock", reports: str | Path | None = None,
                cache: str | Path | None = None, pinned: str | Path | None = None,
-               snapshot: str | Path | None = None) -> list[Check]:
-    """All checks, in order: kernel, packages, pinned snapshot, snapshot folder, cache, reports."""
-    return [check_kernel(kernel), check_packages(), check_pinned(pinned),
-            check_snapshot_folder(snapshot), check_cache(cache), check_reports(reports)]
+               snapshot: str | Path | None = None, online: bool = True) -> list[Check]:
+    """All checks, in order: kernel, packages, pinned snapshot, snapshot folder, online sources
+    (unless ``online=False``), cache, reports."""
+    checks = [check_kernel(kernel), check_packages(), check_pinned(pinned),
+              check_snapshot_folder(snapshot)]
+    if online:
+        checks.append(check_online())
+    return checks + [check_cache(cache), check_reports(reports)]

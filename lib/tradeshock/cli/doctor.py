@@ -9,13 +9,20 @@ import click
 @click.option("--reports", type=click.Path(file_okay=False), default=None,
               help="Reports folder to check (default: the project's reports/).")
 @click.option("--kernel", default="tradeshock", show_default=True, help="Jupyter kernel name.")
-def doctor(reports: str | None, kernel: str) -> None:
+@click.option("--online/--no-online", default=True, show_default=True,
+              help="Check that Yahoo and FRED can be reached (a note, not a failure, when not).")
+def doctor(reports: str | None, kernel: str, online: bool) -> None:
     """Check the kernel, packages, data sources, cache and reports folder; print what to fix."""
     from tradeshock.doctor import run_checks
 
-    checks = run_checks(kernel=kernel, reports=reports)
+    checks = run_checks(kernel=kernel, reports=reports, online=online)
     for c in checks:
-        mark = click.style("ok  ", fg="green") if c.ok else click.style("FAIL", fg="red")
+        if not c.ok:
+            mark = click.style("FAIL", fg="red")
+        elif c.note:
+            mark = click.style("note", fg="yellow")
+        else:
+            mark = click.style("ok  ", fg="green")
         click.echo(f"{mark} {c.name:16s} {c.detail}")
         if not c.ok and c.fix:
             click.echo(f"     {'':16s} fix: {c.fix}")
