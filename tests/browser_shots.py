@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from tradeshock.envvars import temporary_environ
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 README_IMG = ROOT / "docs" / "img"
@@ -191,20 +193,8 @@ def pinned_environment(cache_dir: Path) -> Iterator[None]:
         "TRADESHOCK_OFFLINE": "1",
         "TRADESHOCK_CACHE": str(cache_dir),
     }
-    saved = {k: os.environ.get(k) for k in changes}
-    try:
-        for key, value in changes.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with temporary_environ(changes):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def render_pinned(notebooks: Sequence[Path], out: Path, jobs: int = 2) -> Any:

@@ -11,15 +11,10 @@ import pytest
 from tradeshock import bundle as B
 from tradeshock import render as R
 from tradeshock.errors import RenderError
+from helpers import kernel_available as _kernel_available
 
 HERE = Path(__file__).resolve().parent
 GOOD, FAILS = (HERE / "notebooks" / f"{n}.ipynb" for n in ("good", "fails"))
-
-
-def _kernel_available() -> bool:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "tradeshock" in KernelSpecManager().find_kernel_specs()
 
 
 @pytest.fixture(scope="module")

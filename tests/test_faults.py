@@ -44,38 +44,14 @@ from tradeshock.market import load_prices
 from tradeshock.snapshot import SnapshotFormatError, read_price_csv
 from tradeshock.study import event_study
 from tradeshock.universe import UnknownSymbolError
+from helpers import needs_kernel
+from helpers import tiny_notebook as _tiny_notebook
 
 HERE = Path(__file__).resolve().parent
 FAULTS = HERE / "data" / "faults"
 NB = HERE / "notebooks"
 GOOD = NB / "good.ipynb"
 WINDOW = ("2025-04-02", "2025-04-09")
-
-
-def _kernel_available() -> bool:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "tradeshock" in KernelSpecManager().find_kernel_specs()
-
-
-needs_kernel = pytest.mark.skipif(
-    not _kernel_available(), reason="Jupyter kernel 'tradeshock' not registered (make kernel)"
-)
-
-
-def _tiny_notebook(path: Path, params: str, body: str) -> Path:
-    """A notebook with a tagged parameters cell and one code cell (written into tmp_path)."""
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-    nb = new_notebook(cells=[
-        new_markdown_cell(f"# {path.stem}"),
-        new_code_cell(params, metadata={"tags": ["parameters"]}),
-        new_code_cell(body),
-    ])
-    nb.metadata["kernelspec"] = {"name": "tradeshock", "display_name": "tradeshock",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def _yahoo_frame(ticker: str, dates: list[str], closes: list[float]) -> pd.DataFrame:

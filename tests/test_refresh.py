@@ -23,21 +23,11 @@ from conftest import MALFORMED
 from tradeshock import refresh as RF
 from tradeshock.cache import PriceCache
 from tradeshock.render import OK, UP_TO_DATE
+from helpers import needs_kernel
 
 SYMBOL = "^GSPC"
 OLD_CUT = "2025-12-31"  # the older snapshot ends here
 ONLINE_CUT = "2026-03-31"  # "Yahoo" first has data up to here
-
-
-def _kernel_available() -> bool:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "tradeshock" in KernelSpecManager().find_kernel_specs()
-
-
-needs_kernel = pytest.mark.skipif(
-    not _kernel_available(), reason="Jupyter kernel 'tradeshock' not registered (make kernel)"
-)
 
 
 def _cli(*args: str):

@@ -26,6 +26,9 @@ from tradeshock.params import (
     read_params_file,
     resolve_parameters,
 )
+from helpers import kernel_available as _kernel_available
+from helpers import needs_kernel
+from helpers import tiny_notebook as _tiny_notebook
 
 HERE = Path(__file__).resolve().parent
 NB = HERE / "notebooks"
@@ -38,17 +41,6 @@ _FETCHED = [
     re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?\s*(https?:)?//", re.I),
     re.compile(r"@import\s+(url\()?\s*[\"']?\s*(https?:)?//", re.I),
 ]
-
-
-def _kernel_available() -> bool:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "tradeshock" in KernelSpecManager().find_kernel_specs()
-
-
-needs_kernel = pytest.mark.skipif(
-    not _kernel_available(), reason="Jupyter kernel 'tradeshock' not registered (make kernel)"
-)
 
 
 def _cli(*args: str):
@@ -69,25 +61,6 @@ def _error_outputs(path: Path) -> list:
     return [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
-
-
-def _tiny_notebook(path: Path, params: str, body: str) -> Path:
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-    nb = new_notebook(
-        cells=[
-            new_markdown_cell(f"# {path.stem}"),
-            new_code_cell(params, metadata={"tags": ["parameters"]}),
-            new_code_cell(body),
-        ]
-    )
-    nb.metadata["kernelspec"] = {
-        "name": "tradeshock",
-        "display_name": "tradeshock",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
 
 
 # ============================================================================================

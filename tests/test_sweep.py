@@ -26,6 +26,7 @@ from tradeshock import render as R
 from tradeshock import sweep as S
 from tradeshock.errors import RenderError, ValidationError
 from tradeshock.params import TextValue
+from helpers import kernel_available as _kernel_available, needs_kernel
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -35,17 +36,6 @@ COUNTRY = ROOT / "notebooks" / "country_report.ipynb"
 MARKETS = ["^N225", "^HSI", "^GDAXI"]
 
 slow = pytest.mark.slow
-
-
-def _kernel_available() -> bool:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return "tradeshock" in KernelSpecManager().find_kernel_specs()
-
-
-needs_kernel = pytest.mark.skipif(
-    not _kernel_available(), reason="Jupyter kernel 'tradeshock' not registered (make kernel)"
-)
 
 
 def _cli(*args: str):

@@ -26,12 +26,11 @@ the refresh fails (reports untouched) only when every series failed (after
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ import pandas as pd
 
 from tradeshock.cache import PriceCache, standardize
 from tradeshock.errors import DataError, PartialDataWarning
+from tradeshock.envvars import temporary_environ
 from tradeshock.fileio import atomic_write_text
 
 __all__ = [
@@ -434,21 +434,6 @@ def _save_state(out_dir: Path, state: Mapping[str, Any]) -> None:
     atomic_write_text(out_dir / STATE_NAME, json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
-@contextlib.contextmanager
-def _env(**values: str | None) -> Iterator[None]:
-    """Set environment variables (None: leave as is) for the duration, then restore them."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: v for k, v in values.items() if v is not None})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 # ============================================================================================
 # The refresh
 
@@ -529,7 +514,8 @@ def refresh(
         result.reports_before = {n: (previous.get(n) or {}).get("as_of") for n in names}
         done = state.get("reports") or {}
         result.forced = sorted(n for n in names if (done.get(n) or {}).get("data") != digest)
-        with _env(**env):
+        # None leaves a variable as it is
+        with temporary_environ({k: v for k, v in env.items() if v is not None}):
             result.summary = _render(paths, out, set(result.forced), force, jobs=jobs,
                                      timeout=timeout, kernel=kernel, on_record=on_record)
             post = data_state(cache_dir=cache_dir, universe=uni)

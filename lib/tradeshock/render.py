@@ -723,18 +723,15 @@ def _papermill_path(path: Path) -> str:
 def _kernel_environment() -> Iterator[None]:
     """Environment the kernel inherits: render flag on, matplotlib on its inline (PNG) backend,
     and the worker's pid (:data:`ENV_WORKER_PID`)."""
-    saved = {k: os.environ.get(k) for k in (ENV_RENDERING, "MPLBACKEND", ENV_WORKER_PID)}
-    os.environ[ENV_RENDERING] = "1"
-    os.environ["MPLBACKEND"] = _INLINE_BACKEND
-    os.environ[ENV_WORKER_PID] = str(os.getpid())
-    try:
+    from tradeshock.envvars import temporary_environ
+
+    changes = {
+        ENV_RENDERING: "1",
+        "MPLBACKEND": _INLINE_BACKEND,
+        ENV_WORKER_PID: str(os.getpid()),
+    }
+    with temporary_environ(changes):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextlib.contextmanager
@@ -1353,6 +1350,25 @@ def _deadline(notebook: Path, opts: ExecOptions) -> float:
     return opts.timeout * (n + 2) + opts.start_timeout + 120
 
 
+def declare_notebooks(paths: Iterable[str | Path]) -> dict[str, Any]:
+    """Report name → declared parameters (:class:`~tradeshock.params.NotebookParameters`) of each
+    notebook; raises :class:`ValidationError` for a missing notebook or two with one name."""
+    from tradeshock.params import inspect_parameters
+
+    declared: dict[str, Any] = {}
+    for nb in (Path(p) for p in paths):
+        if not nb.is_file():
+            raise ValidationError(f"notebook {nb} does not exist")
+        name = output_name(nb.stem)
+        if name in declared:
+            raise ValidationError(
+                f"two notebooks would both be reported as {name!r}: {declared[name].path} and "
+                f"{nb}; rename one"
+            )
+        declared[name] = inspect_parameters(nb)
+    return declared
+
+
 def render_notebooks(
     paths: Iterable[str | Path],
     out_dir: str | Path,
@@ -1377,22 +1393,12 @@ def render_notebooks(
     written, or the kernel is not registered. ``force``: True re-executes every notebook, a
     collection of report names only those (the rest render only when their inputs changed).
     """
-    from tradeshock.params import inspect_parameters, resolve_parameters
+    from tradeshock.params import resolve_parameters
 
     notebooks = [Path(p) for p in paths]
     if not notebooks:
         raise ValidationError("no notebooks to render")
-    declared = {}
-    for nb in notebooks:
-        if not nb.is_file():
-            raise ValidationError(f"notebook {nb} does not exist")
-        name = output_name(nb.stem)
-        if name in declared:
-            raise ValidationError(
-                f"two notebooks would both be reported as {name!r}: {declared[name].path} and "
-                f"{nb}; rename one"
-            )
-        declared[name] = inspect_parameters(nb)
+    declared = declare_notebooks(notebooks)
     resolved = resolve_parameters(params, declared)
     render_list = [
         RenderJob(name, nbp.path.resolve(), resolved[name]) for name, nbp in declared.items()

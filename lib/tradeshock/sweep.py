@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from tradeshock.errors import ValidationError
-from tradeshock.params import NotebookParameters, TextValue, coerce_value, inspect_parameters
-from tradeshock.render import RenderJob, check_output_name, output_name
+from tradeshock.params import NotebookParameters, TextValue, coerce_value
+from tradeshock.render import RenderJob, check_output_name, declare_notebooks, output_name
 
 __all__ = [
     "SweepAxis",
@@ -390,18 +390,7 @@ def plan_sweep(
 
     if not rows:
         raise ValidationError("the sweep has no values; e.g. --sweep symbol=^N225,^HSI")
-    declared: dict[str, NotebookParameters] = {}
-    for nb in notebooks:
-        path = Path(nb)
-        if not path.is_file():
-            raise ValidationError(f"notebook {path} does not exist")
-        name = output_name(path.stem)
-        if name in declared:
-            raise ValidationError(
-                f"two notebooks would both be reported as {name!r}: {declared[name].path} and "
-                f"{path}; rename one"
-            )
-        declared[name] = inspect_parameters(path)
+    declared: dict[str, NotebookParameters] = declare_notebooks(notebooks)
     if not declared:
         raise ValidationError("no notebooks to sweep")
     swept = list(dict.fromkeys(k for r in rows for k in r.values))
