@@ -115,7 +115,9 @@ def check_online(hosts: tuple[tuple[str, str], ...] = ONLINE_HOSTS, timeout: flo
     """
     import socket
 
-    if os.environ.get("TRADESHOCK_OFFLINE"):
+    from tradeshock.market import is_offline
+
+    if is_offline():
         return Check("online sources", True, "not checked: TRADESHOCK_OFFLINE is set", note=True)
     up, down = [], []
     for label, host in hosts:

@@ -91,7 +91,9 @@ class _NoData(Exception):
     pass
 
 
-def _offline() -> bool:
+def is_offline() -> bool:
+    """Whether ``TRADESHOCK_OFFLINE`` switches online access off (any value but empty, 0,
+    false, no), read at call time."""
     return os.environ.get("TRADESHOCK_OFFLINE", "").strip() not in ("", "0", "false", "no")
 
 
@@ -324,7 +326,7 @@ class _Sources:
         if name in ("yahoo", "fred"):
             if row["online_source"] != name:
                 return None, f"{sym} is a {row['online_source']} series, not {name}"
-            if _offline():
+            if is_offline():
                 return None, "online access switched off (TRADESHOCK_OFFLINE is set)"
             try:
                 df = fetch_online(sym, start, end, universe=self.universe,
@@ -1017,6 +1019,6 @@ def series_status(
 __all__ = [
     "load_prices", "load_firms", "load_constituents", "sp500_members", "price_levels", "returns",
     "wide_returns", "validate_prices", "series_status", "source_summary", "fetch_yahoo",
-    "fetch_fred", "fetch_online", "get_calendar", "ONLINE", "OnlineSettings", "PRE_LISTING",
+    "fetch_fred", "fetch_online", "is_offline", "get_calendar", "ONLINE", "OnlineSettings", "PRE_LISTING",
     "SOURCES",
 ]

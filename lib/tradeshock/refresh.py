@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from tradeshock.cache import PriceCache, standardize
-from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.envvars import temporary_environ
+from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.fileio import atomic_write_text
+from tradeshock.market import is_offline
 
 __all__ = [
     "LOCK_NAME",
@@ -438,11 +438,6 @@ def _save_state(out_dir: Path, state: Mapping[str, Any]) -> None:
 # The refresh
 
 
-def _offline() -> bool:
-    """``TRADESHOCK_OFFLINE`` is set (as :mod:`tradeshock.market` reads it)."""
-    return os.environ.get("TRADESHOCK_OFFLINE", "").strip() not in ("", "0", "false", "no")
-
-
 def refresh(
     notebooks: Sequence[str] = (),
     out_dir: str | Path | None = None,
@@ -479,7 +474,7 @@ def refresh(
 
     out = Path(out_dir) if out_dir is not None else default_out_dir()
     paths = resolve_notebooks(list(notebooks), notebooks_dir) if render else []
-    if snapshot is not None or online is False or (online is None and _offline()):
+    if snapshot is not None or online is False or (online is None and is_offline()):
         mode = "snapshot"
     else:
         mode = "online"
