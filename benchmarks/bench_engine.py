@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
-from tradeshock.study import event_study
+from tradeshock.engine.study import event_study
 
 T_DAYS = 300
 DAY0_ROW = 285

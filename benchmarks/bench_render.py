@@ -27,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradeshock import PROJECT_ROOT
-from tradeshock.render import render_notebooks
+from tradeshock.paths import PROJECT_ROOT
+from tradeshock.pipeline.render import render_notebooks
 
 WARM_TARGET = 3.0
 

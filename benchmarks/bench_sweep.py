@@ -28,14 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradeshock import PROJECT_ROOT
+from tradeshock.paths import PROJECT_ROOT
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "country_report.ipynb"
 
 
 def markets(n: int) -> list[str]:
     """The first ``n`` traded series of data/universe.csv, in file order."""
-    from tradeshock.universe import load_universe
+    from tradeshock.data.universe import load_universe
 
     u = load_universe()
     traded = u[(u.exchange_calendar != "") & (u.measure == "simple_return")]
@@ -47,7 +47,7 @@ def markets(n: int) -> list[str]:
 
 
 def run(label: str, executor, jobs, out: Path, timeout: float):
-    from tradeshock.render import render_jobs
+    from tradeshock.pipeline.render import render_jobs
 
     t0 = time.perf_counter()
     summary = render_jobs(jobs, out, force=True, timeout=timeout, executor=executor)
@@ -77,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     os.environ.setdefault("TRADESHOCK_CACHE", str(scratch / "cache"))
     try:
-        from tradeshock.dask_executor import DaskExecutor
-        from tradeshock.market import load_prices
-        from tradeshock.render import ProcessExecutor
-        from tradeshock.sweep import parse_sweep, plan_sweep, sweep_rows
+        from tradeshock.pipeline.dask_executor import DaskExecutor
+        from tradeshock.data.market import load_prices
+        from tradeshock.pipeline.render import ProcessExecutor
+        from tradeshock.pipeline.sweep import parse_sweep, plan_sweep, sweep_rows
 
         symbols = markets(args.n)
         jobs = plan_sweep([NOTEBOOK], sweep_rows([parse_sweep("symbol=" + ",".join(symbols))]))

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from tradeshock.envvars import temporary_environ
+from tradeshock.core.envvars import temporary_environ
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -199,7 +199,7 @@ def pinned_environment(cache_dir: Path) -> Iterator[None]:
 
 def render_pinned(notebooks: Sequence[Path], out: Path, jobs: int = 2) -> Any:
     """Render ``notebooks`` into ``out`` from the pinned snapshot; raise if any failed."""
-    from tradeshock.render import render_notebooks
+    from tradeshock.pipeline.render import render_notebooks
 
     with pinned_environment(out / ".cache"):
         summary = render_notebooks(notebooks, out, jobs=jobs, timeout=600)

@@ -121,7 +121,7 @@ def network_down(monkeypatch):
     import pandas_datareader.fred
     import yfinance
 
-    from tradeshock import market
+    from tradeshock.data import market
 
     calls = {"yahoo": 0, "fred": 0}
 

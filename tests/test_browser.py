@@ -210,7 +210,7 @@ def test_reports_read_well_on_a_phone(chromium, reports):
 def test_index_with_a_failed_report_and_long_values_fits_a_phone(chromium, tmp_path):
     """The index's hardest content on a phone: a failure with an unbroken error message and an
     opened traceback, long parameter lists, the longest allowed report name."""
-    from tradeshock.reportindex import index_html
+    from tradeshock.pipeline.reportindex import index_html
 
     long_name = "n" * 120
     manifest = {

@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tradeshock import bundle as B
-from tradeshock import render as R
+from tradeshock.pipeline import bundle as B
+from tradeshock.pipeline import render as R
 from tradeshock.errors import RenderError
 from helpers import kernel_available as _kernel_available
 

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradeshock import crossasset, market, regression
+from tradeshock.analyses import crossasset
+from tradeshock.data import market
+from tradeshock.engine import regression
 from tradeshock.errors import StudyError
 
 D = pd.to_datetime(["2025-04-02", "2025-04-03", "2025-04-04", "2025-04-07", "2025-04-08",

@@ -11,10 +11,11 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from tradeshock import crosssection as cs
-from tradeshock import events, market
+from tradeshock.analyses import crosssection as cs
+from tradeshock import events
+from tradeshock.data import market
 from tradeshock.errors import StudyError
-from tradeshock.universe import load_universe
+from tradeshock.data.universe import load_universe
 
 
 # ------------------------------------------------------------------------------ synthetic

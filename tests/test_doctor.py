@@ -6,11 +6,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tradeshock import doctor
-from tradeshock.cache import PriceCache
+from tradeshock.pipeline import doctor
+from tradeshock.data.cache import PriceCache
 from tradeshock.cli import main
-from tradeshock.market import load_prices
-from tradeshock.snapshot import copy_pinned
+from tradeshock.data.market import load_prices
+from tradeshock.data.snapshot import copy_pinned
 
 
 def test_healthy_install_passes_every_check(tmp_path):

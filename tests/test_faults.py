@@ -31,8 +31,8 @@ from click.testing import CliRunner
 from conftest import MALFORMED, MINI_SNAPSHOT, SP500_CLOSES
 
 from tradeshock import events as ev
-from tradeshock import render as R
-from tradeshock.cache import CacheCorruptionWarning, PriceCache
+from tradeshock.pipeline import render as R
+from tradeshock.data.cache import CacheCorruptionWarning, PriceCache
 from tradeshock.errors import (
     DataUnavailableError,
     PartialDataWarning,
@@ -40,10 +40,10 @@ from tradeshock.errors import (
     StudyError,
     ValidationError,
 )
-from tradeshock.market import load_prices
-from tradeshock.snapshot import SnapshotFormatError, read_price_csv
-from tradeshock.study import event_study
-from tradeshock.universe import UnknownSymbolError
+from tradeshock.data.market import load_prices
+from tradeshock.data.snapshot import SnapshotFormatError, read_price_csv
+from tradeshock.engine.study import event_study
+from tradeshock.data.universe import UnknownSymbolError
 from helpers import needs_kernel
 from helpers import tiny_notebook as _tiny_notebook
 
@@ -382,7 +382,7 @@ def test_fault_10_notebook_raises_mid_batch(tmp_path):
 _KILL_DURING_EXPORT = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from tradeshock import render as R
+    from tradeshock.pipeline import render as R
 
     out, nb = sys.argv[1], sys.argv[2]
 
@@ -433,7 +433,7 @@ def test_fault_12_two_renders_at_once(tmp_path):
     out.mkdir()
     (out / "keep.html").write_text("previous report")
     code = (
-        "import time; from tradeshock.render import RenderLock\n"
+        "import time; from tradeshock.pipeline.render import RenderLock\n"
         f"lock = RenderLock({str(out)!r}).acquire(); print('locked', flush=True); time.sleep(30)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

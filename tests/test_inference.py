@@ -26,7 +26,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from tradeshock.errors import StudyError
-from tradeshock.inference import (
+from tradeshock.engine.inference import (
     CAR_TESTS,
     DAILY_TESTS,
     EventData,

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 from conftest import MINI_SNAPSHOT, SP500_CLOSES
 
-from tradeshock import market, snapshot
-from tradeshock.cache import CacheCorruptionWarning, PriceCache
+from tradeshock.data import market
+from tradeshock.data import snapshot
+from tradeshock.data.cache import CacheCorruptionWarning, PriceCache
 from tradeshock.errors import DataError, DataUnavailableError
-from tradeshock.market import (
+from tradeshock.data.market import (
     load_constituents, load_firms, load_prices, price_levels, returns, validate_prices,
     wide_returns,
 )
-from tradeshock.universe import UnknownSymbolError, load_universe, lookup
+from tradeshock.data.universe import UnknownSymbolError, load_universe, lookup
 
 WINDOW = ("2025-04-02", "2025-04-09")
 

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradeshock import anatomy, checks, market
+from tradeshock.analyses import anatomy
+from tradeshock.pipeline import checks
+from tradeshock.data import market
 from tradeshock.errors import ValidationError
-from tradeshock.render import render_notebooks
+from tradeshock.pipeline.render import render_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -99,7 +101,7 @@ def test_sp500_drawdown_from_the_february_record_to_the_april_low():
 
 
 def test_ar_paths_bands_are_z_times_sd_and_sqrt_k():
-    from tradeshock.study import event_study
+    from tradeshock.engine.study import event_study
 
     rng = np.random.default_rng(7)  # synthetic returns, for the band arithmetic only
     idx = pd.bdate_range("2024-01-01", periods=120)
@@ -134,7 +136,7 @@ def test_summary_headlines_through_the_library():
     """The figures 06_summary states: S&P 500 -4.84% on 3 April, +9.52% on 9 April, and a
     selloff CAR (3-8 April, constant mean) that is negative and significant."""
     from tradeshock import events
-    from tradeshock.study import event_study
+    from tradeshock.engine.study import event_study
 
     prices = market.load_prices(["^GSPC"], start="2023-10-01")
     rets = market.wide_returns(prices)

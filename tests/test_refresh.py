@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import MALFORMED
-from tradeshock import refresh as RF
-from tradeshock.cache import PriceCache
-from tradeshock.render import OK, UP_TO_DATE
+from tradeshock.pipeline import refresh as RF
+from tradeshock.data.cache import PriceCache
+from tradeshock.pipeline.render import OK, UP_TO_DATE
 from helpers import needs_kernel
 
 SYMBOL = "^GSPC"
@@ -51,8 +51,8 @@ def nb_dir(tmp_path) -> Path:
         new_markdown_cell("# gspc"),
         new_code_cell(f'symbol = "{SYMBOL}"', metadata={"tags": ["parameters"]}),
         new_code_cell(
-            "from tradeshock.market import load_prices\n"
-            "from tradeshock.render import record\n"
+            "from tradeshock.data.market import load_prices\n"
+            "from tradeshock.pipeline.render import record\n"
             'prices = load_prices(symbol, start="2025-01-02")\n'
             'record(as_of=prices["date"].max(), source=prices.attrs["sources"][symbol])'
         ),
@@ -98,7 +98,7 @@ def fake_yahoo(monkeypatch, shared_snapshot):
     """
     import pandas_datareader.fred
     import yfinance
-    from tradeshock import market
+    from tradeshock.data import market
 
     gspc = _real_rows(shared_snapshot, "GSPC.csv")
     state = {"until": ONLINE_CUT, "calls": [], "fail": False}
@@ -217,7 +217,7 @@ def _existing_reports(out: Path) -> dict[str, bytes]:
 
 
 def _no_render(monkeypatch):
-    import tradeshock.render as R
+    import tradeshock.pipeline.render as R
 
     def boom(*a, **k):
         raise AssertionError("render_notebooks must not be called")
@@ -282,7 +282,7 @@ def test_unknown_notebook_is_bad_usage(tmp_path, nb_dir):
 
 _HOLDER = (
     "import sys\n"
-    "from tradeshock.render import RenderLock\n"
+    "from tradeshock.pipeline.render import RenderLock\n"
     "lock = RenderLock(sys.argv[1], name=sys.argv[2], purpose='refresh').acquire()\n"
     "print('ready', flush=True)\n"
     "sys.stdin.read()\n"

@@ -22,7 +22,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from tradeshock.errors import StudyError
-from tradeshock.regression import (
+from tradeshock.engine.regression import (
     EventDummyCovarianceWarning,
     WaldTest,
     default_hac_lags,

@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from tradeshock import render as R
+from tradeshock.pipeline import render as R
 from tradeshock.errors import RenderError, ValidationError
-from tradeshock.params import (
+from tradeshock.pipeline.params import (
     TextValue,
     coerce_value,
     inspect_parameters,
@@ -561,7 +561,7 @@ def test_lock_prevents_a_second_render(tmp_path):
 def test_lock_held_by_another_process(tmp_path):
     out = tmp_path / "out"
     code = (
-        "import sys, time; from tradeshock.render import RenderLock\n"
+        "import sys, time; from tradeshock.pipeline.render import RenderLock\n"
         f"lock = RenderLock({str(out)!r}).acquire(); print('locked', flush=True); time.sleep(30)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -677,7 +677,7 @@ def test_record_outside_a_kernel_returns_payload_and_reads_back():
 
 
 def test_index_page_escapes_and_reflows():
-    from tradeshock.reportindex import index_html
+    from tradeshock.pipeline.reportindex import index_html
 
     page = index_html(
         {
@@ -747,7 +747,7 @@ def plt():
 
 def test_house_style_figure_with_events_and_source_line(plt, tmp_path):
     import pandas as pd
-    from tradeshock import figures as F
+    from tradeshock.analyses import figures as F
 
     dates = pd.bdate_range("2025-03-03", "2025-05-30")
     fig, ax = F.new_figure(title="S&P 500", xlabel="Date", ylabel="Index level", yunits="points")
@@ -784,7 +784,7 @@ def test_house_style_figure_with_events_and_source_line(plt, tmp_path):
 
 
 def test_house_style_requires_title_labels_and_units(plt):
-    from tradeshock import figures as F
+    from tradeshock.analyses import figures as F
 
     with pytest.raises(ValueError, match="y-axis units"):
         F.new_figure(title="T", xlabel="Date", ylabel="Return", yunits="")

@@ -8,9 +8,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tradeshock import events, market, regression, sectors
+from tradeshock import events
+from tradeshock.data import market
+from tradeshock.engine import regression
+from tradeshock.analyses import sectors
 from tradeshock.errors import StudyError
-from tradeshock.study import event_study
+from tradeshock.engine.study import event_study
 
 SELLOFF_DAY0 = pd.Timestamp("2025-04-03")
 REBOUND_DAY0 = pd.Timestamp("2025-04-09")

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import MALFORMED, MINI_SNAPSHOT, PINNED, SP500_CLOSES
 
-from tradeshock import snapshot
+from tradeshock.data import snapshot
 from tradeshock.errors import DataError
-from tradeshock.market import load_prices
-from tradeshock.snapshot import (
+from tradeshock.data.market import load_prices
+from tradeshock.data.snapshot import (
     PinnedSnapshot, PinnedSnapshotError, SnapshotFolder, SnapshotFormatError, pin, read_price_csv,
 )
 

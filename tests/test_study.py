@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from tradeshock.errors import StudyError
-from tradeshock.models import MODELS, fit_ols, get_model
-from tradeshock.study import EXCLUSION_REASONS, EventStudyResult, event_study, parse_window
+from tradeshock.engine.models import MODELS, fit_ols, get_model
+from tradeshock.engine.study import EXCLUSION_REASONS, EventStudyResult, event_study, parse_window
 
 REF = Path(__file__).resolve().parent / "results" / "estudy2"
 EST = ("2023-01-02", "2023-09-08")  # first 180 rows, inclusive
@@ -160,7 +160,7 @@ def test_car_mean_matches_estudy2(e2):
 @pytest.mark.parametrize("model", ["market", "mean", "market_adjusted"])
 def test_daily_statistics_match_estudy2_end_to_end(e2, model):
     """Engine + battery reproduce every daily statistic estudy2 computes (to 1e-8 relative)."""
-    pytest.importorskip("tradeshock.inference")
+    pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, model)
     stat = res.tests.pivot(index="date", columns="test", values="statistic")
     par = pd.read_csv(
@@ -195,7 +195,7 @@ def test_daily_statistics_match_estudy2_end_to_end(e2, model):
 
 
 def test_car_statistics_match_estudy2_end_to_end(e2):
-    pytest.importorskip("tradeshock.inference")
+    pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, "market")
     ct = res.car_tests.set_index("test")
     ref = pd.read_csv(REF / "car_tests_sim.csv").set_index("name")
@@ -538,7 +538,7 @@ def test_planted_abnormal_return_recovered_exactly_without_noise():
 
 def test_planted_abnormal_return_detected_with_noise():
     """Synthetic, seed 42: 60 securities with noise sd 1.5 %, +3 % planted on day 0 only."""
-    inf = pytest.importorskip("tradeshock.inference")
+    inf = pytest.importorskip("tradeshock.engine.inference")
     r, m = synthetic(n_sec=60, n_days=320, seed=42)
     d0 = r.index[300]
     r.loc[d0] += 0.03
@@ -707,7 +707,7 @@ def test_result_is_read_only(e2):
 
 
 def test_event_data_contract(e2):
-    inf = pytest.importorskip("tradeshock.inference")
+    inf = pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, "market")
     d = res.data
     assert isinstance(d, inf.EventData)
@@ -724,7 +724,7 @@ def test_event_data_contract(e2):
 
 
 def test_tests_adjusted_pvalues_and_summary(e2):
-    pytest.importorskip("tradeshock.inference")
+    pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, "market", adjust="holm")
     t = res.tests
     assert {"day", "date", "test", "statistic", "p_value", "n", "p_adjusted"} <= set(t.columns)
@@ -787,7 +787,7 @@ def test_garch_standardization_matches_arch():
 
 def _has_inference() -> bool:
     try:
-        import tradeshock.inference  # noqa: F401
+        import tradeshock.engine.inference  # noqa: F401
     except ImportError:
         return False
     return True

@@ -22,10 +22,10 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from tradeshock import render as R
-from tradeshock import sweep as S
+from tradeshock.pipeline import render as R
+from tradeshock.pipeline import sweep as S
 from tradeshock.errors import RenderError, ValidationError
-from tradeshock.params import TextValue
+from tradeshock.pipeline.params import TextValue
 from helpers import kernel_available as _kernel_available, needs_kernel
 
 HERE = Path(__file__).resolve().parent
@@ -249,7 +249,7 @@ def test_report_name_rules():
 
 
 def test_dask_executor_is_registered_and_lazy():
-    from tradeshock.dask_executor import DaskExecutor
+    from tradeshock.pipeline.dask_executor import DaskExecutor
 
     ex = R.make_executor("dask", jobs=3)
     assert isinstance(ex, DaskExecutor) and ex.jobs == 3 and ex.scheduler is None
@@ -260,7 +260,7 @@ def test_dask_executor_is_registered_and_lazy():
 
 
 def test_missing_distributed_is_a_clear_error(monkeypatch):
-    from tradeshock.dask_executor import DaskExecutor
+    from tradeshock.pipeline.dask_executor import DaskExecutor
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
     with pytest.raises(RenderError) as err:
@@ -271,7 +271,7 @@ def test_missing_distributed_is_a_clear_error(monkeypatch):
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
-    from tradeshock.dask_executor import DaskExecutor
+    from tradeshock.pipeline.dask_executor import DaskExecutor
 
     task = R.RenderTask(R.RenderJob("good", GOOD), str(tmp_path), R.ExecOptions())
     ex = DaskExecutor(scheduler="tcp://127.0.0.1:1", connect_timeout=1)
@@ -384,7 +384,7 @@ def dask_scheduler():
 def test_dask_worker_that_dies_fails_only_its_report(tmp_path, dask_scheduler):
     """A task kills its Dask worker: that report is failed with a clear error, the rest are OK
     (through the ``--scheduler ADDRESS`` path)."""
-    from tradeshock.dask_executor import DaskExecutor
+    from tradeshock.pipeline.dask_executor import DaskExecutor
 
     notebook = _killer(tmp_path / "killer.ipynb")
     sweep_file = tmp_path / "sweep.yaml"
@@ -413,7 +413,7 @@ def test_dask_worker_that_dies_fails_only_its_report(tmp_path, dask_scheduler):
 def test_dask_task_over_its_deadline_is_given_up(tmp_path, dask_scheduler):
     """The wall-clock deadline holds on Dask too: the parent stops waiting and fails the task."""
     from nbformat.v4 import new_code_cell, new_notebook
-    from tradeshock.dask_executor import DaskExecutor
+    from tradeshock.pipeline.dask_executor import DaskExecutor
 
     nb = new_notebook(cells=[new_code_cell("import time\ntime.sleep(30)")])
     nb.metadata["kernelspec"] = {"name": "tradeshock", "display_name": "tradeshock",

@@ -1,17 +1,73 @@
 """tradeshock: event studies of market reactions to trade-policy shocks (2025 US tariffs).
 
-Data flows one way: events -> market -> study -> notebook -> report.
+Data flows one way, and so do imports (``docs/architecture.md``)::
+
+    core, paths, errors  ->  data, events  ->  engine  ->  analyses  ->  pipeline  ->  cli
+
+The calls that notebooks and users make are importable from here, and load on first use so that
+``import tradeshock`` (and the ``tradeshock`` command) stay fast::
+
+    from tradeshock import load_events, align, load_prices, wide_returns, event_study
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from pathlib import Path as _Path
+#: Public name -> module that defines it (imported on first access, PEP 562).
+_API: dict[str, str] = {
+    # paths
+    "PROJECT_ROOT": "tradeshock.paths",
+    "DATA_DIR": "tradeshock.paths",
+    # events
+    "load_events": "tradeshock.events.calendar",
+    "get_event": "tradeshock.events.calendar",
+    "KEY_EVENTS": "tradeshock.events.calendar",
+    "align": "tradeshock.events.align",
+    "align_many": "tradeshock.events.align",
+    "event_window": "tradeshock.events.align",
+    "tariff_measures": "tradeshock.events.rates",
+    # data
+    "load_universe": "tradeshock.data.universe",
+    "load_prices": "tradeshock.data.market",
+    "load_firms": "tradeshock.data.market",
+    "returns": "tradeshock.data.market",
+    "wide_returns": "tradeshock.data.market",
+    "price_levels": "tradeshock.data.market",
+    "validate_prices": "tradeshock.data.market",
+    # engine
+    "event_study": "tradeshock.engine.study",
+    "EventStudyResult": "tradeshock.engine.study",
+    "event_dummy_regression": "tradeshock.engine.regression",
+    "sur_event_regression": "tradeshock.engine.regression",
+}
 
-#: Repository root when installed in development mode (``pip install -e .``).
-PROJECT_ROOT = _Path(__file__).resolve().parents[2]
-#: Committed data: universe metadata, event calendar, pinned snapshot.
-DATA_DIR = PROJECT_ROOT / "data"
+__all__ = ["__version__", *_API]
 
-__all__ = ["__version__", "PROJECT_ROOT", "DATA_DIR"]
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tradeshock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from tradeshock.data.market import (load_firms, load_prices, price_levels, returns,
+                                        validate_prices, wide_returns)
+    from tradeshock.data.universe import load_universe
+    from tradeshock.engine.regression import event_dummy_regression, sur_event_regression
+    from tradeshock.engine.study import EventStudyResult, event_study
+    from tradeshock.events.align import align, align_many, event_window
+    from tradeshock.events.calendar import KEY_EVENTS, get_event, load_events
+    from tradeshock.events.rates import tariff_measures
+    from tradeshock.paths import DATA_DIR, PROJECT_ROOT

@@ -78,8 +78,8 @@ def status(ctx, symbols, start, end, as_csv, snapshot) -> None:
     Offline only: nothing is downloaded. "missing" counts sessions of the series' exchange
     calendar without a row ("-" when the series has no exchange calendar).
     """
-    from tradeshock.market import series_status
-    from tradeshock.snapshot import PinnedSnapshot, resolve_snapshot_dir
+    from tradeshock.data.market import series_status
+    from tradeshock.data.snapshot import PinnedSnapshot, resolve_snapshot_dir
 
     o = _opts(ctx, snapshot=snapshot)
     st = series_status(list(symbols) or None, start, end, o.get("snapshot"), o.get("cache_dir"))
@@ -117,10 +117,10 @@ def import_(ctx, directory, symbols, since) -> None:
     written unless all series pass. Firm-level files are not cached: load_firms reads them from
     the snapshot folder or the pinned snapshot.
     """
-    from tradeshock.cache import PriceCache
-    from tradeshock.market import validate_prices
-    from tradeshock.snapshot import SnapshotFolder
-    from tradeshock.universe import load_universe, lookup
+    from tradeshock.data.cache import PriceCache
+    from tradeshock.data.market import validate_prices
+    from tradeshock.data.snapshot import SnapshotFolder
+    from tradeshock.data.universe import load_universe, lookup
 
     o = _opts(ctx)
     folder = SnapshotFolder(directory)
@@ -170,8 +170,8 @@ def fetch(ctx, symbols, start, end) -> None:
     Needs network access. Each series uses its online source from data/universe.csv, with a
     timeout and retries with back-off. Exit status 1 if any series failed.
     """
-    from tradeshock.market import fetch_online
-    from tradeshock.universe import load_universe, lookup
+    from tradeshock.data.market import fetch_online
+    from tradeshock.data.universe import load_universe, lookup
 
     o = _opts(ctx)
     uni = load_universe()
@@ -206,7 +206,7 @@ def pin_cmd(snapshot_dir, since, out) -> None:
     file, as-of date) and SOURCES.md atomically, and prints what changed. Running it again on
     the same input changes nothing.
     """
-    from tradeshock.snapshot import pin
+    from tradeshock.data.snapshot import pin
 
     res = pin(snapshot_dir, out_dir=out, since=since)
     total = sum(v["bytes"] for v in res.manifest["files"].values())
@@ -233,8 +233,8 @@ def check(ctx, snapshot) -> None:
     data/universe.csv the source that would serve it (cache, snapshot folder, pinned). Prints
     the sources and as-of dates; exits non-zero with a message when something is missing.
     """
-    from tradeshock.market import series_status
-    from tradeshock.snapshot import PinnedSnapshot, PinnedSnapshotError
+    from tradeshock.data.market import series_status
+    from tradeshock.data.snapshot import PinnedSnapshot, PinnedSnapshotError
 
     o = _opts(ctx, snapshot=snapshot)
     ps = PinnedSnapshot()

@@ -13,7 +13,7 @@ import click
               help="Check that Yahoo and FRED can be reached (a note, not a failure, when not).")
 def doctor(reports: str | None, kernel: str, online: bool) -> None:
     """Check the kernel, packages, data sources, cache and reports folder; print what to fix."""
-    from tradeshock.doctor import run_checks
+    from tradeshock.pipeline.doctor import run_checks
 
     checks = run_checks(kernel=kernel, reports=reports, online=online)
     for c in checks:

@@ -7,6 +7,7 @@ import click
 import pandas as pd
 
 from tradeshock import events as ev
+from tradeshock.events.schema import is_iso_date
 
 _CAL_HELP = ("exchange_calendars code, e.g. XNYS, XTKS, XHKG, XETR, XLON; repeat the option or "
              "separate codes with commas for several")
@@ -146,7 +147,7 @@ def window_cmd(ctx: click.Context, event_id, calendar, window, others) -> None:
       tradeshock events window liberation_day --calendar XNYS --window -5:10
     """
     df = _load(ctx)
-    if ev._is_date(event_id):  # a day-0 session date instead of an event
+    if is_iso_date(event_id):  # a day-0 session date instead of an event
         win = ev.event_window(event_id, calendar, window)
         row = None
     else:

@@ -50,8 +50,8 @@ def refresh(ctx: click.Context, notebooks, out, snapshot, jobs, force, render, n
       TRADESHOCK_OFFLINE=1 tradeshock refresh --snapshot ../shared/data/market
       tradeshock refresh 02_us_indices --out /tmp/reports --jobs 2
     """
-    from tradeshock.refresh import NOT_TRIED
-    from tradeshock.refresh import refresh as run
+    from tradeshock.pipeline.refresh import NOT_TRIED
+    from tradeshock.pipeline.refresh import refresh as run
 
     def fetched(f) -> None:
         if not f.ok and not f.error.startswith(NOT_TRIED):  # the error message counts those

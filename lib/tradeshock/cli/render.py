@@ -168,8 +168,8 @@ def render(
       tradeshock render country_report --sweep symbol=^N225,^HSI --executor dask
       tradeshock render country_report --sweep-file markets.yaml --scheduler tcp://10.0.0.5:8786
     """
-    from tradeshock.params import TextValue, read_params_file
-    from tradeshock.render import (
+    from tradeshock.pipeline.params import TextValue, read_params_file
+    from tradeshock.pipeline.render import (
         default_notebooks_dir,
         default_out_dir,
         make_executor,
@@ -200,7 +200,7 @@ def render(
         params[key] = TextValue(value)
     jobs_list = None
     if sweeping:
-        from tradeshock.sweep import parse_sweep, plan_sweep, read_sweep_file, sweep_rows
+        from tradeshock.pipeline.sweep import parse_sweep, plan_sweep, read_sweep_file, sweep_rows
 
         axes = [parse_sweep(s) for s in sweeps]
         rows = sweep_rows(axes, read_sweep_file(sweep_file) if sweep_file else None)
@@ -237,7 +237,7 @@ def render(
         summary = render_notebooks(paths, out_dir, params=params, **common)
     _print_summary(summary)
     if bundle or bundle_to:
-        from tradeshock.bundle import write_bundle
+        from tradeshock.pipeline.bundle import write_bundle
 
         made = write_bundle(out_dir, bundle_to)
         click.echo(f"bundle: {made.summary()}")
@@ -251,7 +251,7 @@ def _print_summary(summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from tradeshock.render import FAILED, OK
+    from tradeshock.pipeline.render import FAILED, OK
 
     console = Console(highlight=False, soft_wrap=False)
     if summary.cleared_stale_lock:

@@ -91,7 +91,7 @@ def read_returns_csv(path: Path) -> pd.DataFrame:
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` atomically (:func:`tradeshock.fileio.atomic_write_bytes`)."""
-    from tradeshock.fileio import atomic_write_bytes
+    from tradeshock.core.fileio import atomic_write_bytes
 
     atomic_write_bytes(Path(path), frame.to_csv(index=False, date_format="%Y-%m-%d").encode())
 
@@ -225,7 +225,7 @@ def study(
       estimates.csv         security, model, alpha, beta, resid_sd, r2, n_obs, est_start, est_end
       excluded.csv          security, reason, detail (securities left out, and why)
     """
-    from tradeshock.study import event_study  # imported on use: keeps `tradeshock --help` fast
+    from tradeshock.engine.study import event_study  # imported on use: keeps `tradeshock --help` fast
 
     frame = read_returns_csv(returns_path)
     if model in ("market", "market_adjusted") and not market_col:

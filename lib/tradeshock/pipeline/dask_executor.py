@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tradeshock.errors import RenderError, ValidationError
-from tradeshock.render import RenderTask, TaskResult, execute_task, failed_result
+from tradeshock.pipeline.render import RenderTask, TaskResult, execute_task, failed_result
 
 __all__ = ["DaskExecutor", "DEFAULT_LOCAL_WORKERS"]
 

@@ -148,7 +148,7 @@ def sector_caar_tests(
     standardized cross-sectional test of Boehmer, Musumeci and Poulsen (1991) and its adjustment
     for cross-correlation by Kolari and Pynnönen (2010): firms of one sector share the event date.
     """
-    from tradeshock.study import event_study
+    from tradeshock.engine.study import event_study
 
     sectors = pd.Series(sectors)
     window = tuple(window or event)

@@ -37,11 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeshock.cache import PriceCache, standardize
-from tradeshock.envvars import temporary_environ
+from tradeshock.data.cache import PriceCache, standardize
+from tradeshock.core.envvars import temporary_environ
 from tradeshock.errors import DataError, PartialDataWarning
-from tradeshock.fileio import atomic_write_text
-from tradeshock.market import is_offline
+from tradeshock.core.fileio import atomic_write_text
+from tradeshock.data.market import is_offline
 
 __all__ = [
     "LOCK_NAME",
@@ -186,8 +186,8 @@ def data_state(
 
     ``snapshot`` defaults to ``$TRADESHOCK_SNAPSHOT`` (read now), like :func:`load_prices`.
     """
-    from tradeshock.market import series_status
-    from tradeshock.universe import load_universe
+    from tradeshock.data.market import series_status
+    from tradeshock.data.universe import load_universe
 
     uni = load_universe() if universe is None else universe
     st = series_status(None, snapshot=snapshot, cache_dir=cache_dir, universe=uni,
@@ -240,7 +240,7 @@ def same_vintage(cached: pd.DataFrame, fresh: pd.DataFrame, rtol: float = _RTOL)
 def _download(symbol: str, start: pd.Timestamp | None, end: pd.Timestamp | None,
               universe: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """One online download (not cached); the partial-download warning, if any, as a note."""
-    from tradeshock.market import fetch_online
+    from tradeshock.data.market import fetch_online
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -272,9 +272,9 @@ def update_series(
     validated (:func:`~tradeshock.market.validate_prices`) from *since* on before it is written;
     any failure leaves the cache as it was and is returned, not raised.
     """
-    from tradeshock.market import validate_prices
-    from tradeshock.snapshot import DEFAULT_SINCE
-    from tradeshock.universe import load_universe, lookup
+    from tradeshock.data.market import validate_prices
+    from tradeshock.data.snapshot import DEFAULT_SINCE
+    from tradeshock.data.universe import load_universe, lookup
 
     uni = load_universe() if universe is None else universe
     row = lookup([symbol], uni).iloc[0]
@@ -327,7 +327,7 @@ def update_series(
 
 def online_symbols(universe: pd.DataFrame | None = None) -> list[str]:
     """The universe series that have an online source (``online_source`` yahoo or fred)."""
-    from tradeshock.universe import load_universe
+    from tradeshock.data.universe import load_universe
 
     uni = load_universe() if universe is None else universe
     has = uni["online_source"].isin(["yahoo", "fred"]) & (uni["online_symbol"].str.strip() != "")
@@ -350,7 +350,7 @@ def update_cache(
     us), the remaining series are not tried, so an unattended run fails in seconds rather than
     after every series' retries; they are returned as failed, with ``error`` saying so.
     """
-    from tradeshock.universe import load_universe
+    from tradeshock.data.universe import load_universe
 
     uni = load_universe() if universe is None else universe
     out: list[SeriesFetch] = []
@@ -377,9 +377,9 @@ def validate_snapshot(path: str | Path, since: str | None = None,
     on, as ``tradeshock data import`` does: strict CSV parsing (errors name file and line) and
     :func:`~tradeshock.market.validate_prices`. Errors raise :class:`DataError`; warnings are
     returned, counted per problem."""
-    from tradeshock.market import validate_prices
-    from tradeshock.snapshot import DEFAULT_SINCE, SnapshotFolder
-    from tradeshock.universe import load_universe
+    from tradeshock.data.market import validate_prices
+    from tradeshock.data.snapshot import DEFAULT_SINCE, SnapshotFolder
+    from tradeshock.data.universe import load_universe
 
     folder = SnapshotFolder(path)
     uni = load_universe() if universe is None else universe
@@ -468,9 +468,9 @@ def refresh(
     :class:`~tradeshock.errors.RenderError` when another refresh holds the lock; in each case
     the reports are left as they were.
     """
-    from tradeshock import reportindex
-    from tradeshock.render import RenderLock, default_out_dir, output_name, resolve_notebooks
-    from tradeshock.universe import load_universe
+    from tradeshock.pipeline import reportindex
+    from tradeshock.pipeline.render import RenderLock, default_out_dir, output_name, resolve_notebooks
+    from tradeshock.data.universe import load_universe
 
     out = Path(out_dir) if out_dir is not None else default_out_dir()
     paths = resolve_notebooks(list(notebooks), notebooks_dir) if render else []
@@ -521,7 +521,7 @@ def refresh(
 def _from_snapshot(result: RefreshResult, snapshot: str | Path | None,
                    cache_dir: str | Path | None, uni: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Validate the snapshot folder; the data state with it."""
-    from tradeshock.snapshot import resolve_snapshot_dir
+    from tradeshock.data.snapshot import resolve_snapshot_dir
 
     snap_dir = resolve_snapshot_dir(snapshot)
     if snap_dir is None:
@@ -582,7 +582,7 @@ def _shadowed(after: Mapping[str, Mapping[str, Any]], check: SnapshotCheck) -> l
 
 def _render(paths: list[Path], out: Path, forced: set[str], force: bool, **kw: Any) -> Any:
     """render_notebooks, re-executing the reports in *forced* (their data moved) or all."""
-    from tradeshock.render import render_notebooks
+    from tradeshock.pipeline.render import render_notebooks
 
     return render_notebooks(paths, out, force=True if force else set(forced), **kw)
 
@@ -590,7 +590,7 @@ def _render(paths: list[Path], out: Path, forced: set[str], force: bool, **kw: A
 def _record_state(out: Path, state: dict[str, Any], result: RefreshResult,
                   post: Mapping[str, Mapping[str, Any]], digest: str) -> None:
     """Remember what each report was rendered from (failed reports keep their old entry)."""
-    from tradeshock.render import OK, UP_TO_DATE
+    from tradeshock.pipeline.render import OK, UP_TO_DATE
 
     post_digest = data_digest(post)
     reports = dict(state.get("reports") or {})

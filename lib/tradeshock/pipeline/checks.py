@@ -28,7 +28,7 @@ def check_event(value: str, name: str = "event", events: pd.DataFrame | None = N
 
 def check_symbols(values: Iterable[str] | str, name: str = "symbols") -> list[str]:
     """The symbols as a list, every one known to ``data/universe.csv`` (close matches otherwise)."""
-    from tradeshock.universe import lookup
+    from tradeshock.data.universe import lookup
 
     symbols = [values] if isinstance(values, str) else list(values)
     if not symbols or not all(isinstance(s, str) for s in symbols):

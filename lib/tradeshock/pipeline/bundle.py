@@ -51,8 +51,8 @@ def bundle_members(out_dir: str | Path) -> list[str]:
 
     Raises :class:`RenderError` when *out_dir* has no rendered index yet.
     """
-    from tradeshock import reportindex
-    from tradeshock.render import INDEX_NAME, MANIFEST_NAME
+    from tradeshock.pipeline import reportindex
+    from tradeshock.pipeline.render import INDEX_NAME, MANIFEST_NAME
 
     out = Path(out_dir)
     if not (out / INDEX_NAME).is_file() or not (out / MANIFEST_NAME).is_file():
@@ -84,8 +84,8 @@ def write_bundle(
     clear "already running" error). Deflate-compressed; entry dates fixed, so the same reports
     give the same zip bytes.
     """
-    from tradeshock import reportindex
-    from tradeshock.render import RenderLock
+    from tradeshock.pipeline import reportindex
+    from tradeshock.pipeline.render import RenderLock
 
     out = Path(out_dir)
     path = Path(dest) if dest is not None else out / BUNDLE_NAME

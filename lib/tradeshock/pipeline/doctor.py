@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradeshock import PROJECT_ROOT
+from tradeshock.paths import PROJECT_ROOT
 
 #: Import names of the runtime dependencies (pyproject.toml lists them as distributions).
 IMPORTS: tuple[str, ...] = (
@@ -79,7 +79,7 @@ def check_packages(names: tuple[str, ...] = IMPORTS) -> Check:
 
 def check_pinned(path: str | Path | None = None) -> Check:
     """The pinned snapshot exists and every file matches its sha256 in ``manifest.json``."""
-    from tradeshock.snapshot import PinnedSnapshot
+    from tradeshock.data.snapshot import PinnedSnapshot
 
     ps = PinnedSnapshot(path)
     try:
@@ -115,7 +115,7 @@ def check_online(hosts: tuple[tuple[str, str], ...] = ONLINE_HOSTS, timeout: flo
     """
     import socket
 
-    from tradeshock.market import is_offline
+    from tradeshock.data.market import is_offline
 
     if is_offline():
         return Check("online sources", True, "not checked: TRADESHOCK_OFFLINE is set", note=True)
@@ -139,7 +139,7 @@ def check_online(hosts: tuple[tuple[str, str], ...] = ONLINE_HOSTS, timeout: flo
 
 def check_cache(path: str | Path | None = None) -> Check:
     """Every cache entry passes its schema and checksum (corrupted entries are reported and removed)."""
-    from tradeshock.cache import CacheCorruptionWarning, PriceCache
+    from tradeshock.data.cache import CacheCorruptionWarning, PriceCache
 
     cache = PriceCache(path)
     bad = []
@@ -160,7 +160,7 @@ def check_cache(path: str | Path | None = None) -> Check:
 
 def check_reports(path: str | Path | None = None) -> Check:
     """The reports folder exists (or can be created) and is writable."""
-    p = Path(path) if path else PROJECT_ROOT / "reports"
+    p = Path(path) if path else (PROJECT_ROOT or Path.cwd()) / "reports"
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix=".doctor-", delete=True):

@@ -34,12 +34,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from tradeshock.cache import PRICE_COLUMNS, PriceCache, standardize
+from tradeshock.data.cache import PRICE_COLUMNS, PriceCache, standardize
 from tradeshock.errors import DataError, DataUnavailableError, PartialDataWarning
-from tradeshock.snapshot import (
+from tradeshock.data.snapshot import (
     MEMBER_FLAG, PinnedSnapshot, SnapshotFolder, resolve_snapshot_dir,
 )
-from tradeshock.universe import load_universe, lookup, unknown_symbol_message
+from tradeshock.data.universe import load_universe, lookup, unknown_symbol_message
 
 OUTPUT_COLUMNS = ("symbol",) + PRICE_COLUMNS + ("source",)
 FIRM_OUTPUT_COLUMNS = ("symbol", "date", "close", "adj_close", "volume", "source", "feed")

@@ -24,8 +24,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from .errors import StudyError
-from .study import event_study
+from tradeshock.errors import StudyError
+from tradeshock.engine.study import event_study
 
 __all__ = ["EU_MEMBERS", "RATE_ALIAS", "MEASURES", "market_cars", "country_rates", "ols_hc3",
            "tariff_slopes", "welch_test"]

@@ -32,14 +32,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeshock import DATA_DIR, PROJECT_ROOT
-from tradeshock.cache import (
+from tradeshock.paths import DATA_DIR
+from tradeshock.paths import PROJECT_ROOT
+from tradeshock.data.cache import (
     FLOAT_COLUMNS, PRICE_COLUMNS, atomic_write_bytes, sha256_bytes, sha256_file, to_parquet_bytes,
 )
 from tradeshock.errors import DataError
 
 #: The pinned snapshot committed with the repository.
-PINNED_DIR = DATA_DIR / "snapshot"
+PINNED_DIR = DATA_DIR / "snapshot" if DATA_DIR is not None else None
 DEFAULT_SINCE = "2023-10-01"
 MANIFEST_FORMAT = "tradeshock-pinned-snapshot/1"
 #: The pinned snapshot must stay small enough to commit (issue 11: budget 8 MiB).
@@ -304,7 +305,16 @@ def pinned_dir(path: str | Path | None = None) -> Path:
     if path is not None:
         return Path(path)
     env = os.environ.get("TRADESHOCK_PINNED_DIR", "").strip()
-    return Path(env) if env else PINNED_DIR
+    if env:
+        return Path(env)
+    if PINNED_DIR is None:
+        raise PinnedSnapshotError(
+            "the pinned snapshot was not found: tradeshock is installed outside its project "
+            f"checkout and the current folder ({Path.cwd()}) is not in one. Fix: run from the "
+            "project folder (the one with notebooks/ and data/snapshot/), set TRADESHOCK_PROJECT "
+            "to it, or set TRADESHOCK_PINNED_DIR to a pinned snapshot folder."
+        )
+    return PINNED_DIR
 
 
 _VERIFIED: dict[str, tuple[int, int]] = {}
@@ -323,7 +333,7 @@ class PinnedSnapshot:
     def _label(self, name: str) -> str:
         p = self.path / name
         try:
-            return str(p.resolve().relative_to(PROJECT_ROOT))
+            return str(p.resolve().relative_to(PROJECT_ROOT or Path.cwd()))
         except ValueError:
             return str(p)
 
@@ -616,8 +626,8 @@ def pin(
     ``notes``), writes the parquet files, ``manifest.json`` and ``SOURCES.md`` atomically, and
     returns what changed. Re-running on the same input leaves every file byte-identical.
     """
-    from tradeshock import market  # lazy: market imports this module
-    from tradeshock.universe import load_universe
+    from tradeshock.data import market# lazy: market imports this module
+    from tradeshock.data.universe import load_universe
 
     folder = SnapshotFolder(snapshot_dir)
     out = pinned_dir(out_dir)
@@ -857,7 +867,7 @@ def describe_changes(old: dict | None, new: dict) -> list[str]:
 
 def closed_markets(calendars, days=EVENT_DAYS) -> list[tuple[str, list[str]]]:
     """[(market, [closed weekdays])] for the given calendars over the event days."""
-    from tradeshock.market import get_calendar  # lazy: market imports this module
+    from tradeshock.data.market import get_calendar  # lazy: market imports this module
 
     out = []
     weekdays = pd.bdate_range(*days)

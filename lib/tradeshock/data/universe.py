@@ -37,11 +37,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from tradeshock import DATA_DIR
+from tradeshock.paths import resource_path
 from tradeshock.errors import ValidationError
 
 #: Default location of the committed universe metadata.
-UNIVERSE_PATH = DATA_DIR / "universe.csv"
+UNIVERSE_PATH = resource_path("universe.csv")
 
 COLUMNS = (
     "symbol", "name", "group", "asset_class", "country", "currency", "exchange_calendar",

@@ -68,9 +68,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tradeshock import DATA_DIR, PROJECT_ROOT, __version__
+from tradeshock import __version__
+from tradeshock.paths import DATA_DIR
+from tradeshock.paths import PROJECT_ROOT
 from tradeshock.errors import RenderError, ValidationError
-from tradeshock.fileio import atomic_write_text, sha256_file
+from tradeshock.core.fileio import atomic_write_text, sha256_file
 
 __all__ = [
     "OK",
@@ -267,13 +269,15 @@ def output_path(out_dir: str | Path, name: str, suffix: str) -> Path:
 
 def default_notebooks_dir() -> Path:
     """The project's ``notebooks/`` (beside the installed library), else ``./notebooks``."""
-    here = PROJECT_ROOT / "notebooks"
-    return here if here.is_dir() else Path("notebooks")
+    here = PROJECT_ROOT / "notebooks" if PROJECT_ROOT is not None else None
+    return here if here is not None and here.is_dir() else Path("notebooks")
 
 
 def default_out_dir() -> Path:
     """The project's ``reports/`` (beside the installed library), else ``./reports``."""
-    return PROJECT_ROOT / "reports" if (PROJECT_ROOT / "notebooks").is_dir() else Path("reports")
+    if PROJECT_ROOT is not None and (PROJECT_ROOT / "notebooks").is_dir():
+        return PROJECT_ROOT / "reports"
+    return Path("reports")
 
 
 def resolve_notebooks(names: Sequence[str], notebooks_dir: str | Path | None = None) -> list[Path]:
@@ -360,7 +364,7 @@ def data_fingerprint(data_dir: str | Path | None = None, snapshot: str | Path | 
 
     ``data/cache/`` is left out on purpose: notebooks fill it as they run.
     """
-    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    data_dir = Path(data_dir) if data_dir is not None else (DATA_DIR or Path("data"))
     if snapshot is None:
         snapshot = os.environ.get("TRADESHOCK_SNAPSHOT") or None
     h = hashlib.sha256()
@@ -723,7 +727,7 @@ def _papermill_path(path: Path) -> str:
 def _kernel_environment() -> Iterator[None]:
     """Environment the kernel inherits: render flag on, matplotlib on its inline (PNG) backend,
     and the worker's pid (:data:`ENV_WORKER_PID`)."""
-    from tradeshock.envvars import temporary_environ
+    from tradeshock.core.envvars import temporary_environ
 
     changes = {
         ENV_RENDERING: "1",
@@ -1268,7 +1272,7 @@ def failed_result(task: RenderTask, error: str, seconds: float) -> TaskResult:
 
 
 def _dask_executor(**options: Any) -> Executor:
-    from tradeshock.dask_executor import DaskExecutor  # distributed is imported only when used
+    from tradeshock.pipeline.dask_executor import DaskExecutor  # distributed is imported only when used
 
     return DaskExecutor(**options)
 
@@ -1353,7 +1357,7 @@ def _deadline(notebook: Path, opts: ExecOptions) -> float:
 def declare_notebooks(paths: Iterable[str | Path]) -> dict[str, Any]:
     """Report name → declared parameters (:class:`~tradeshock.params.NotebookParameters`) of each
     notebook; raises :class:`ValidationError` for a missing notebook or two with one name."""
-    from tradeshock.params import inspect_parameters
+    from tradeshock.pipeline.params import inspect_parameters
 
     declared: dict[str, Any] = {}
     for nb in (Path(p) for p in paths):
@@ -1393,7 +1397,7 @@ def render_notebooks(
     written, or the kernel is not registered. ``force``: True re-executes every notebook, a
     collection of report names only those (the rest render only when their inputs changed).
     """
-    from tradeshock.params import resolve_parameters
+    from tradeshock.pipeline.params import resolve_parameters
 
     notebooks = [Path(p) for p in paths]
     if not notebooks:
@@ -1432,7 +1436,7 @@ def render_jobs(
     on_record: Callable[[RenderRecord], None] | None = None,
 ) -> RenderSummary:
     """Render already-validated jobs (names and parameters chosen by the caller, e.g. a sweep)."""
-    from tradeshock import reportindex
+    from tradeshock.pipeline import reportindex
 
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -1548,7 +1552,7 @@ def _clean_tmp(out: Path) -> None:
 
 
 def _write_outputs(out: Path, manifest: dict[str, Any]) -> None:
-    from tradeshock import reportindex
+    from tradeshock.pipeline import reportindex
 
     try:
         reportindex.write_manifest(out, manifest)

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeshock import DATA_DIR
+from tradeshock.paths import DATA_DIR, user_cache_dir
 
 #: Columns (and dtypes) of every price frame this package exchanges.
 PRICE_COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
@@ -40,18 +40,21 @@ class CacheCorruptionWarning(UserWarning):
 
 
 def cache_dir(path: str | Path | None = None) -> Path:
-    """The cache folder: *path*, else ``$TRADESHOCK_CACHE``, else ``data/cache`` (read now)."""
+    """The cache folder: *path*, else ``$TRADESHOCK_CACHE``, else the project's ``data/cache``
+    (read now), else the user's cache folder outside a project."""
     if path is not None:
         return Path(path)
     env = os.environ.get("TRADESHOCK_CACHE")
-    return Path(env) if env else DATA_DIR / "cache"
+    if env:
+        return Path(env)
+    return DATA_DIR / "cache" if DATA_DIR is not None else user_cache_dir()
 
 
 def _stem(symbol: str) -> str:
     return quote(symbol, safe="")
 
 
-from tradeshock.fileio import atomic_write_bytes, sha256_bytes, sha256_file  # noqa: E402,F401 (re-exported)
+from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes, sha256_file  # noqa: E402,F401 (re-exported)
 
 
 def standardize(df: pd.DataFrame) -> pd.DataFrame:

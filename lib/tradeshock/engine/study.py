@@ -86,7 +86,7 @@ import numpy as np
 import pandas as pd
 
 from tradeshock.errors import StudyError
-from tradeshock.models import MODELS, ModelFit, garch_forecast_sd, get_model
+from tradeshock.engine.models import MODELS, ModelFit, garch_forecast_sd, get_model
 
 __all__ = ["EXCLUSION_REASONS", "EventStudyResult", "event_study", "parse_window"]
 
@@ -757,7 +757,7 @@ def event_study(
 # ---------------------------------------------------------------------------------------- result
 def _inference():
     try:
-        from tradeshock import inference
+        from tradeshock.engine import inference
     except ImportError as exc:  # pragma: no cover - only while the battery is being written
         raise StudyError(
             f"the test battery (tradeshock.inference) is not available: {exc}"

@@ -3,7 +3,7 @@
 Every figure in a report has a title, axis labels **with units**, the events marked, and a source
 line (data source and as-of date). The helpers make that the easy path::
 
-    from tradeshock.figures import new_figure, mark_events, add_source_line
+    from tradeshock.analyses.figures import new_figure, mark_events, add_source_line
 
     fig, ax = new_figure(title="S&P 500 around the 2025 tariff announcements",
                          xlabel="Date", ylabel="Index level", yunits="points")

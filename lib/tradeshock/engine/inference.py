@@ -260,7 +260,7 @@ class _Panel:
         if not isinstance(data, EventData):
             raise InferenceError(
                 f"expected an EventData, got {type(data).__name__}; build one with "
-                "tradeshock.inference.EventData(ar_est=..., ar_event=..., days=..., n_params=...)"
+                "tradeshock.engine.inference.EventData(ar_est=..., ar_event=..., days=..., n_params=...)"
             )
         E = np.asarray(data.ar_est, dtype=float)
         A = np.asarray(data.ar_event, dtype=float)

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tradeshock import __version__
-from tradeshock.render import (
+from tradeshock.pipeline.render import (
     FAILED,
     INDEX_NAME,
     MANIFEST_NAME,

@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from tradeshock.errors import ValidationError
-from tradeshock.params import NotebookParameters, TextValue, coerce_value
-from tradeshock.render import RenderJob, check_output_name, declare_notebooks, output_name
+from tradeshock.pipeline.params import NotebookParameters, TextValue, coerce_value
+from tradeshock.pipeline.render import RenderJob, check_output_name, declare_notebooks, output_name
 
 __all__ = [
     "SweepAxis",
@@ -273,7 +273,7 @@ def sweep_rows(
 
 
 def _known_symbols(values: Any) -> None:
-    from tradeshock.universe import lookup
+    from tradeshock.data.universe import lookup
 
     symbols = values if isinstance(values, list) else [values]
     symbols = [s for s in symbols if s is not None]
@@ -386,7 +386,7 @@ def plan_sweep(
     default :data:`VALUE_CHECKS`; naming the value and where it was given), a parameter both fixed
     and swept, the same parameters twice.
     """
-    from tradeshock.params import resolve_parameters, split_sections
+    from tradeshock.pipeline.params import resolve_parameters, split_sections
 
     if not rows:
         raise ValidationError("the sweep has no values; e.g. --sweep symbol=^N225,^HSI")
