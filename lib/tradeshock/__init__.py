@@ -62,6 +62,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    # ruff: noqa: F401
     from tradeshock.data.market import (load_firms, load_prices, price_levels, returns,
                                         validate_prices, wide_returns)
     from tradeshock.data.universe import load_universe

@@ -29,3 +29,30 @@ class RenderError(TradeshockError):
 
 class PartialDataWarning(UserWarning):
     """An online source returned fewer sessions than the exchange calendar has in the range."""
+
+
+class InferenceError(StudyError, ValueError):
+    """The test battery cannot run on the given input (shapes, test names, windows, methods)."""
+
+
+class EventDummyCovarianceWarning(UserWarning):
+    """A robust (HAC or heteroskedasticity) covariance was used for event-day dummies."""
+
+
+class UnknownSymbolError(ValidationError, KeyError):
+    """A symbol is not in the universe; the message lists close matches."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CacheCorruptionWarning(UserWarning):
+    """A cache entry failed its checksum or schema check and was removed."""
+
+
+class SnapshotFormatError(DataError):
+    """A snapshot file is malformed (message names file and line)."""
+
+
+class PinnedSnapshotError(DataError):
+    """The pinned snapshot is missing, modified or truncated."""

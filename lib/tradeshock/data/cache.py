@@ -13,11 +13,9 @@ The folder is ``cache_dir`` when given, else ``$TRADESHOCK_CACHE``, else ``data/
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +25,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes
+from tradeshock.errors import CacheCorruptionWarning
 from tradeshock.paths import DATA_DIR, user_cache_dir
+from tradeshock.core.timefmt import iso_date, to_date
 
 #: Columns (and dtypes) of every price frame this package exchanges.
 PRICE_COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
 FLOAT_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
 SCHEMA_VERSION = 1
-
-
-class CacheCorruptionWarning(UserWarning):
-    """A cache entry failed its checksum or schema check and was removed."""
 
 
 def cache_dir(path: str | Path | None = None) -> Path:
@@ -52,9 +49,6 @@ def cache_dir(path: str | Path | None = None) -> Path:
 
 def _stem(symbol: str) -> str:
     return quote(symbol, safe="")
-
-
-from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes, sha256_file  # noqa: E402,F401 (re-exported)
 
 
 def standardize(df: pd.DataFrame) -> pd.DataFrame:
@@ -143,11 +137,11 @@ class PriceCache:
             "schema": SCHEMA_VERSION,
             "symbol": symbol,
             "origin": origin,
-            "covered_start": _iso(covered_start),
-            "covered_end": _iso(covered_end),
+            "covered_start": iso_date(covered_start),
+            "covered_end": iso_date(covered_end),
             "rows": len(df),
-            "first": _iso(df["date"].min()) if len(df) else None,
-            "last": _iso(df["date"].max()) if len(df) else None,
+            "first": iso_date(df["date"].min()) if len(df) else None,
+            "last": iso_date(df["date"].max()) if len(df) else None,
             "sha256": sha256_bytes(data),
             **detail,
         }
@@ -205,8 +199,8 @@ class PriceCache:
         return CacheEntry(
             symbol=symbol,
             prices=df,
-            covered_start=_ts(meta.get("covered_start")),
-            covered_end=_ts(meta.get("covered_end")),
+            covered_start=to_date(meta.get("covered_start")),
+            covered_end=to_date(meta.get("covered_end")),
             origin=str(meta.get("origin", "")),
             detail=meta,
         )
@@ -224,17 +218,7 @@ class _Corrupt(Exception):
     pass
 
 
-def _iso(x) -> str | None:
-    if x is None or (not isinstance(x, str) and pd.isna(x)):
-        return None
-    return pd.Timestamp(x).strftime("%Y-%m-%d")
-
-
-def _ts(x) -> pd.Timestamp | None:
-    return None if x in (None, "") else pd.Timestamp(x)
-
-
 __all__ = [
     "PRICE_COLUMNS", "CacheCorruptionWarning", "CacheEntry", "PriceCache", "cache_dir",
-    "atomic_write_bytes", "sha256_file", "sha256_bytes", "standardize", "to_parquet_bytes",
+    "standardize", "to_parquet_bytes",
 ]

@@ -40,6 +40,7 @@ from tradeshock.data.snapshot import (
     MEMBER_FLAG, PinnedSnapshot, SnapshotFolder, resolve_snapshot_dir,
 )
 from tradeshock.data.universe import load_universe, lookup, unknown_symbol_message
+from tradeshock.core.timefmt import to_date
 
 OUTPUT_COLUMNS = ("symbol",) + PRICE_COLUMNS + ("source",)
 FIRM_OUTPUT_COLUMNS = ("symbol", "date", "close", "adj_close", "volume", "source", "feed")
@@ -61,12 +62,6 @@ class OnlineSettings:
 
 
 ONLINE = OnlineSettings()
-
-
-def _ts(x) -> pd.Timestamp | None:
-    if x is None or (isinstance(x, str) and not x.strip()):
-        return None
-    return pd.Timestamp(x).normalize()
 
 
 def _range_label(start, end) -> str:
@@ -117,7 +112,7 @@ def fetch_yahoo(ticker: str, start=None, end=None) -> pd.DataFrame:
     ``auto_adjust=False``: ``close`` as quoted, ``adj_close`` dividend/split adjusted. Retries
     with back-off (:data:`ONLINE`); raises :class:`DataUnavailableError` when it fails.
     """
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
 
     def once():
         import yfinance
@@ -180,7 +175,7 @@ def _parse_yahoo(raw: pd.DataFrame | None, ticker: str) -> pd.DataFrame:
 
 def fetch_fred(series_id: str, start=None, end=None) -> pd.DataFrame:
     """A FRED series through pandas-datareader, as :data:`PRICE_COLUMNS` (value in ``close``)."""
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
 
     def once():
         import pandas_datareader.fred as pdr_fred
@@ -214,7 +209,7 @@ def fetch_online(symbol: str, start=None, end=None, *, universe=None, cache_dir=
     """Download one universe series from its online source and (by default) cache it."""
     row = lookup([symbol], universe).iloc[0]
     fetch = fetch_yahoo if row["online_source"] == "yahoo" else fetch_fred
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
     df = fetch(row["online_symbol"], start, end)
     missing = _missing_tail(df, row, start, end)
     partial = bool(missing)
@@ -372,7 +367,7 @@ def load_prices(
         raise DataError(f"source={source!r} is not one of {', '.join(allowed)}")
     uni = load_universe() if universe is None else universe
     rows = lookup(symbols, uni)
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
     if start is not None and end is not None and start > end:
         raise DataError(f"start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
     src = _Sources(snapshot, cache_dir, pinned, uni)
@@ -507,7 +502,7 @@ def load_firms(
         raise DataError(f"load_firms: iex={iex!r} is not one of extend, fill, none")
     name, store = _firm_source(source, snapshot, pinned)
     daily, ix = store.firms_daily(), store.firms_iex()
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
     if symbols is not None:
         symbols = [symbols] if isinstance(symbols, str) else list(symbols)
         known = set(daily["symbol"]) if daily is not None else set()
@@ -805,7 +800,7 @@ def validate_prices(
     uni = load_universe() if universe is None else universe
     units = dict(zip(uni["symbol"], uni["units"]))
     cal_of = dict(zip(uni["symbol"], uni["exchange_calendar"]))
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
     probs: list[tuple] = []  # (row index or -1, symbol, date, problem, detail)
 
     dates = df["date"]
@@ -975,7 +970,7 @@ def series_status(
     listed too (note says so).
     """
     uni = load_universe() if universe is None else universe
-    start, end = _ts(start), _ts(end)
+    start, end = to_date(start), to_date(end)
     src = _Sources(snapshot, cache_dir, pinned, uni)
     if symbols is None:
         known = uni

@@ -32,12 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeshock.paths import DATA_DIR
-from tradeshock.paths import PROJECT_ROOT
-from tradeshock.data.cache import (
-    FLOAT_COLUMNS, PRICE_COLUMNS, atomic_write_bytes, sha256_bytes, sha256_file, to_parquet_bytes,
-)
-from tradeshock.errors import DataError
+from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes, sha256_file
+from tradeshock.data.cache import FLOAT_COLUMNS, PRICE_COLUMNS, to_parquet_bytes
+from tradeshock.paths import DATA_DIR, PROJECT_ROOT
+from tradeshock.errors import DataError, PinnedSnapshotError, SnapshotFormatError
+from tradeshock.core.timefmt import iso_date
 
 #: The pinned snapshot committed with the repository.
 PINNED_DIR = DATA_DIR / "snapshot" if DATA_DIR is not None else None
@@ -71,14 +70,6 @@ HOME_MARKETS = {
     "XBKK": "Thailand", "XIDX": "Indonesia", "XPHS": "Philippines", "XTSE": "Canada",
     "XMEX": "Mexico", "BVMF": "Brazil", "XJSE": "South Africa", "XIST": "Turkey",
 }
-
-
-class SnapshotFormatError(DataError):
-    """A snapshot file is malformed (message names file and line)."""
-
-
-class PinnedSnapshotError(DataError):
-    """The pinned snapshot is missing, modified or truncated."""
 
 
 RESTORE_HINT = (
@@ -608,10 +599,6 @@ _WRITE_OPTS = {
 }
 
 
-def _iso(ts) -> str:
-    return pd.Timestamp(ts).strftime("%Y-%m-%d")
-
-
 def pin(
     snapshot_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -714,10 +701,10 @@ def pin(
             "calendar": o.get("exchange_calendar", row.get("exchange_calendar", "")),
             "price_basis": row.get("price_basis") or o.get("price_basis", ""),
             "columns": [c for c in FLOAT_COLUMNS if df[c].notna().any()],
-            "first": _iso(first),
-            "last": _iso(last),
+            "first": iso_date(first),
+            "last": iso_date(last),
             "rows": int(len(df)),
-            "source_first": _iso(source_first),
+            "source_first": iso_date(source_first),
             "source_rows": int(source_rows),
             "truncated": bool(source_first < first),
             "transcribed": row.get("transcribed", "0") in ("1", "true", "True"),
@@ -734,8 +721,8 @@ def pin(
             "from": src,
             "symbols": int(fdf["symbol"].nunique()),
             "rows": int(len(fdf)),
-            "first": _iso(fdf["date"].min()),
-            "last": _iso(fdf["date"].max()),
+            "first": iso_date(fdf["date"].min()),
+            "last": iso_date(fdf["date"].max()),
             "source": firm_prov.get(src, {}),
         }
         if cons is not None and MEMBER_FLAG in cons.columns:

@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from tradeshock.paths import resource_path
-from tradeshock.errors import ValidationError
+from tradeshock.errors import UnknownSymbolError, ValidationError
 
 #: Default location of the committed universe metadata.
 UNIVERSE_PATH = resource_path("universe.csv")
@@ -58,13 +58,6 @@ ALLOWED = {
 }
 
 _CACHE: dict[tuple[str, int, int], pd.DataFrame] = {}
-
-
-class UnknownSymbolError(ValidationError, KeyError):
-    """A symbol is not in the universe; the message lists close matches."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 def load_universe(path: str | Path | None = None) -> pd.DataFrame:

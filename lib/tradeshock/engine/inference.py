@@ -48,7 +48,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from tradeshock.errors import StudyError
+from tradeshock.errors import InferenceError
 
 __all__ = [
     "EventData",
@@ -60,10 +60,6 @@ __all__ = [
     "adjust_pvalues",
     "average_cross_correlation",
 ]
-
-
-class InferenceError(StudyError, ValueError):
-    """The test battery cannot run on the given input (shapes, test names, windows, methods)."""
 
 
 @dataclass(frozen=True)

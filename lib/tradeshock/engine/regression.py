@@ -82,7 +82,7 @@ import statsmodels.api as sm
 from linearmodels.shared.hypotheses import quadratic_form_test
 from linearmodels.system import SUR
 
-from tradeshock.errors import StudyError
+from tradeshock.errors import EventDummyCovarianceWarning, StudyError
 
 __all__ = [
     "CONST",
@@ -119,10 +119,6 @@ _ROBUST_NOTE = (
     "parameters. Use the classical covariance (the default) for inference on the event days; the "
     "robust errors are valid for the intercept and the market slope only."
 )
-
-
-class EventDummyCovarianceWarning(UserWarning):
-    """A robust (HAC or heteroskedasticity) covariance was used for event-day dummies."""
 
 
 def default_hac_lags(nobs: int) -> int:

@@ -27,21 +27,18 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import functools
-import math
 import re
 import warnings
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tradeshock.errors import ValidationError
-from tradeshock.events.calendar import KEY_EVENTS, get_event, load_events
+from tradeshock.events.calendar import get_event, load_events
 from tradeshock.events.schema import _cell_to_str, is_iso_date, _is_time_or_blank, _is_timezone
 
 __all__ = [

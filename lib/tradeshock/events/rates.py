@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import difflib
 import functools
 import math
 import re
-import warnings
-import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tradeshock.errors import ValidationError
 from tradeshock.events.schema import _raise, _read_csv_strings, _run_schema, _sources_ok, _strip_frame
 from tradeshock.paths import resource_path
 

@@ -4,16 +4,12 @@ problem lines naming file, row, key and column, and cell normalisation."""
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import functools
 import math
 import re
-import warnings
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np

@@ -42,6 +42,7 @@ from tradeshock.core.envvars import temporary_environ
 from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.core.fileio import atomic_write_text
 from tradeshock.data.market import is_offline
+from tradeshock.core.timefmt import iso_date
 
 __all__ = [
     "LOCK_NAME",
@@ -198,7 +199,7 @@ def data_state(
     for r in st.itertuples():
         if r.symbol not in known:
             continue
-        rec: dict[str, Any] = {"last": _iso(r.last), "source": r.source, "rows": int(r.rows)}
+        rec: dict[str, Any] = {"last": iso_date(r.last), "source": r.source, "rows": int(r.rows)}
         if r.source == "cache":
             rec["sha256"] = (cache.info(r.symbol) or {}).get("sha256")
         out[r.symbol] = rec
@@ -209,10 +210,6 @@ def data_digest(state: Mapping[str, Mapping[str, Any]]) -> str:
     """sha256 of a :func:`data_state` (changes when any series gains rows, changes source or
     its cached content changes)."""
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _iso(x: Any) -> str | None:
-    return None if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
 
 
 # ============================================================================================

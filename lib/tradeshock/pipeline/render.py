@@ -73,6 +73,7 @@ from tradeshock.paths import DATA_DIR
 from tradeshock.paths import PROJECT_ROOT
 from tradeshock.errors import RenderError, ValidationError
 from tradeshock.core.fileio import atomic_write_text, sha256_file
+from tradeshock.core.timefmt import utc_now
 
 __all__ = [
     "OK",
@@ -1326,10 +1327,6 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 def _check_kernel(kernel: str) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
@@ -1480,7 +1477,7 @@ def render_jobs(
                 entry = dict(prev)
                 entry.update(
                     status=UP_TO_DATE,
-                    checked_at=_now(),
+                    checked_at=utc_now(),
                     notebook=str(job.notebook),
                     params=job.params,
                 )
@@ -1528,7 +1525,7 @@ def render_jobs(
                     staging.parent.rmdir()
         for name in [n for n, e in entries.items() if not _entry_has_report(out, e)]:
             del entries[name]
-        manifest["generated_at"] = _now()
+        manifest["generated_at"] = utc_now()
         _write_outputs(out, manifest)
     ordered = [records[j.name] for j in render_list if j.name in records]
     return RenderSummary(
@@ -1623,7 +1620,7 @@ def _commit(out: Path, job: RenderJob, result: TaskResult, fp: Fingerprint) -> d
         "source": result.record.get("source"),
         "record": result.record,
         "seconds": round(result.seconds, 3),
-        "rendered_at": _now(),
+        "rendered_at": utc_now(),
         "html": html.name if html else None,
         "ipynb": ipynb.name if ipynb else None,
         "error": error,

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tradeshock import __version__
+from tradeshock.core.timefmt import utc_now
 from tradeshock.pipeline.render import (
     FAILED,
     INDEX_NAME,
@@ -106,7 +107,7 @@ def write_manifest(out_dir: str | Path, manifest: Mapping[str, Any]) -> Path:
     data["format"] = MANIFEST_FORMAT
     data["tradeshock_version"] = __version__
     data["packages"] = package_versions()
-    data.setdefault("generated_at", _now())
+    data.setdefault("generated_at", utc_now())
     data["reports"] = {k: data["reports"][k] for k in sorted(data.get("reports", {}))}
     path = Path(out_dir) / MANIFEST_NAME
     _atomic_write_text(path, json.dumps(_clean(data), indent=2, allow_nan=False) + "\n")
@@ -118,10 +119,6 @@ def write_index(out_dir: str | Path, manifest: Mapping[str, Any]) -> Path:
     path = Path(out_dir) / INDEX_NAME
     _atomic_write_text(path, index_html(manifest))
     return path
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _e(value: Any) -> str:
@@ -208,7 +205,7 @@ def index_html(manifest: Mapping[str, Any]) -> str:
     summary = " · ".join(
         [f"{len(reports)} report{'s' if len(reports) != 1 else ''}"]
         + [f"{n} {_BADGE[s][0]}" for s, n in counts.items() if n]
-        + [f"updated {_when(manifest.get('generated_at') or _now())}", f"tradeshock {__version__}"]
+        + [f"updated {_when(manifest.get('generated_at') or utc_now())}", f"tradeshock {__version__}"]
     )
     items = [_item(r) for r in reports] or ['<li class="report">No reports yet.</li>']
     return (
