@@ -7,8 +7,6 @@ fix it (exit status 2).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
