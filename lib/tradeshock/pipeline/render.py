@@ -95,7 +95,7 @@ class RenderRecord:
     html: Path | None
     ipynb: Path | None
     params: dict[str, Any]
-    #: Data as-of date recorded by the notebook (:func:`record`), ISO.
+    #: Data as-of date recorded by the notebook (:func:`~.provenance.record`), ISO.
     as_of: str | None
     #: Execution time in seconds of the run that made the report (carried over when up to date).
     seconds: float | None
@@ -152,7 +152,6 @@ class RenderSummary:
         raise KeyError(name)
 
 
-
 def _replace(src: Path, dst: Path) -> None:
     with open(src, "rb") as fh:
         os.fsync(fh.fileno())
@@ -193,8 +192,9 @@ def _deadline(notebook: Path, opts: ExecOptions) -> float:
 
 
 def declare_notebooks(paths: Iterable[str | Path]) -> dict[str, Any]:
-    """Report name → declared parameters (:class:`~tradeshock.params.NotebookParameters`) of each
-    notebook; raises :class:`ValidationError` for a missing notebook or two with one name."""
+    """Report name → declared parameters (:class:`~tradeshock.pipeline.params.NotebookParameters`)
+    of each notebook; raises :class:`ValidationError` for a missing notebook or two with one
+    name."""
     declared: dict[str, Any] = {}
     for nb in (Path(p) for p in paths):
         if not nb.is_file():

@@ -62,7 +62,6 @@ class RenderJob:
     label: str = ""
 
 
-
 @dataclass(frozen=True)
 class ExecOptions:
     """How to execute and export (picklable; the same for every task of a render)."""
@@ -78,7 +77,8 @@ class ExecOptions:
 
 @dataclass(frozen=True)
 class RenderTask:
-    """One unit of work for an :class:`Executor`: run ``job`` into the ``staging`` folder."""
+    """One unit of work for an executor (:class:`~tradeshock.pipeline.executors.Executor`): run
+    ``job`` into the ``staging`` folder."""
 
     job: RenderJob
     staging: str
@@ -385,7 +385,6 @@ def _add_banner(nb: Any, name: str, error: str, anchored: bool) -> None:
     )
     cell = new_markdown_cell(text, metadata={"tags": ["tradeshock-banner"]})
     nb.cells.insert(0, cell)
-
 
 
 def failed_result(task: RenderTask, error: str, seconds: float) -> TaskResult:
