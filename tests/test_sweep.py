@@ -5,9 +5,9 @@ messages (no kernel, nothing written). The slow part renders for real: ``country
 three markets with the process executor (``--jobs 2``) and on a Dask ``LocalCluster`` of two
 workers (the CI requirement "a sweep renders on Dask LocalCluster"), and a tiny notebook that
 kills its own Dask worker. A kernel finds the pid of the worker running it in
-``TRADESHOCK_WORKER_PID`` (set by :func:`tradeshock.render.execute_task`; the kernel's parent may
-be a launcher, so ``os.getppid()`` is not relied on). Outputs go to ``tmp_path``; market data come
-from the committed pinned snapshot (``data/snapshot``) through a per-test empty cache.
+``TRADESHOCK_WORKER_PID`` (set by :func:`tradeshock.pipeline.tasks.execute_task`; the kernel's
+parent may be a launcher, so ``os.getppid()`` is not relied on). Outputs go to ``tmp_path``; market
+data come from the committed pinned snapshot (``data/snapshot``) through a per-test empty cache.
 """
 
 from __future__ import annotations

@@ -70,7 +70,9 @@ def bundle_members(out_dir: str | Path) -> list[str]:
                 names.append(rel)
     for rel in names:  # manifest names come from render's safe output names; check anyway
         if Path(rel).name != rel:
-            raise RenderError(f"manifest.json in {out} names {rel!r}, which is not a plain file name")
+            raise RenderError(
+                f"manifest.json in {out} names {rel!r}, which is not a plain file name"
+            )
     return names
 
 

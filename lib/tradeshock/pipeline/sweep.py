@@ -19,8 +19,8 @@ Spelling a sweep:
   fixed and swept.
 
 Every selected notebook must declare every swept parameter. Values are coerced to the declared
-types (:mod:`tradeshock.params`), and parameters that name market series or events are also
-checked against ``data/universe.csv`` and the event calendar (:data:`VALUE_CHECKS`: ``symbol``,
+types (:mod:`tradeshock.pipeline.params`), and parameters that name market series or events are
+also checked against ``data/universe.csv`` and the event calendar (:data:`VALUE_CHECKS`: ``symbol``,
 ``*_symbol``, ``symbols``, ``*_symbols``; ``event``, ``*_event``, ``events*``, ``*_events``), so
 an unknown symbol is an error naming the value and close matches, not a failed report.
 
@@ -91,7 +91,7 @@ class SweepRow:
 
 def parse_sweep(text: str) -> SweepAxis:
     """``"symbol=^N225,^HSI"`` -> ``SweepAxis("symbol", ("^N225", "^HSI"))`` (values are
-    :class:`~tradeshock.params.TextValue`, coerced later like ``-p`` values)."""
+    :class:`~tradeshock.pipeline.params.TextValue`, coerced later like ``-p`` values)."""
     example = "e.g. --sweep symbol=^N225,^HSI,^GDAXI"
     key, sep, rest = str(text).partition("=")
     key = key.strip()
