@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from tradeshock.pipeline.dask_executor import DaskExecutor
         from tradeshock.data.market import load_prices
-        from tradeshock.pipeline.render import ProcessExecutor
+        from tradeshock.pipeline.process_executor import ProcessExecutor
         from tradeshock.pipeline.sweep import parse_sweep, plan_sweep, sweep_rows
 
         symbols = markets(args.n)

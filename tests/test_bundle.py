@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from tradeshock.pipeline import bundle as B
 from tradeshock.pipeline import render as R
+from tradeshock.pipeline.lock import RenderLock
 from tradeshock.errors import RenderError
 from helpers import kernel_available as _kernel_available
 
@@ -62,7 +63,7 @@ def test_nothing_rendered_is_a_clear_error(tmp_path):
 
 
 def test_a_render_in_progress_blocks_the_bundle(rendered, tmp_path):
-    with R.RenderLock(rendered):
+    with RenderLock(rendered):
         with pytest.raises(RenderError, match="already"):
             B.write_bundle(rendered, tmp_path / "x.zip")
     assert not (tmp_path / "x.zip").exists()

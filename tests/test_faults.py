@@ -32,6 +32,9 @@ from conftest import MALFORMED, MINI_SNAPSHOT, SP500_CLOSES
 
 from tradeshock import events as ev
 from tradeshock.pipeline import render as R
+from tradeshock.pipeline.naming import output_name, output_path, resolve_notebooks
+from tradeshock.pipeline.outputs import FAILED, LOCK_NAME, OK, TMP_DIR_NAME, UP_TO_DATE
+from tradeshock.pipeline.tasks import RenderJob
 from tradeshock.data.cache import CacheCorruptionWarning, PriceCache
 from tradeshock.errors import (
     DataUnavailableError,
@@ -358,13 +361,13 @@ def test_fault_10_notebook_raises_mid_batch(tmp_path):
     c = _tiny_notebook(tmp_path / "charlie.ipynb", "k: int = 1", "print('charlie', k)")
     out = tmp_path / "out"
     first = R.render_notebooks([b], out)
-    assert first["bravo"].status == R.OK
+    assert first["bravo"].status == OK
     bravo_good = (out / "bravo.html").read_bytes()
 
     summary = R.render_notebooks([a, b, c], out, params={"bravo": {"fail": "true"}}, jobs=2)
     assert not summary.ok
     assert [r.name for r in summary.failed] == ["bravo"]
-    assert summary["alpha"].status == R.OK and summary["charlie"].status == R.OK
+    assert summary["alpha"].status == OK and summary["charlie"].status == OK
     rec = summary["bravo"]
     assert "RuntimeError: bravo broke at row 7" in rec.error
     assert rec.html == out / "bravo.failed.html" and rec.last_good_html == out / "bravo.html"
@@ -376,13 +379,14 @@ def test_fault_10_notebook_raises_mid_batch(tmp_path):
     assert 'href="bravo.failed.html"' in index and "last good report" in index
     manifest = json.loads((out / "manifest.json").read_text())["reports"]
     assert manifest["bravo"]["status"] == "failed" and manifest["alpha"]["status"] == "ok"
-    assert not (out / R.TMP_DIR_NAME).exists() and not (out / R.LOCK_NAME).exists()
+    assert not (out / TMP_DIR_NAME).exists() and not (out / LOCK_NAME).exists()
 
 
 _KILL_DURING_EXPORT = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     from tradeshock.pipeline import render as R
+    from tradeshock.pipeline import tasks as T
 
     out, nb = sys.argv[1], sys.argv[2]
 
@@ -391,7 +395,7 @@ _KILL_DURING_EXPORT = textwrap.dedent("""
         print("exporting", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    R.export_html = killed_midway
+    T.export_html = killed_midway
     R.render_notebooks([nb], out, params={"k": 2}, executor="inline")
 """)
 
@@ -417,11 +421,11 @@ def test_fault_11_killed_during_html_export(tmp_path):
     visible = [n for n in _report_files(out) if not n.startswith(".")]
     assert visible == ["index.html", "manifest.json", "tiny.html", "tiny.ipynb"]
     for p in out.rglob("*.html"):  # the half-written page is only in the hidden staging folder
-        assert p.read_text().startswith("<html><body>half") == (R.TMP_DIR_NAME in p.parts)
+        assert p.read_text().startswith("<html><body>half") == (TMP_DIR_NAME in p.parts)
 
     again = R.render_notebooks([nb], out)  # unchanged inputs: up to date, leftovers cleaned
     assert again.cleared_stale_lock and again.cleared_stale_lock["pid"] == proc.pid
-    assert again["tiny"].status in (R.OK, R.UP_TO_DATE)
+    assert again["tiny"].status in (OK, UP_TO_DATE)
     assert (out / "tiny.html").read_bytes() == before["tiny.html"]
     assert _report_files(out) == ["index.html", "manifest.json", "tiny.html", "tiny.ipynb"]
 
@@ -433,7 +437,7 @@ def test_fault_12_two_renders_at_once(tmp_path):
     out.mkdir()
     (out / "keep.html").write_text("previous report")
     code = (
-        "import time; from tradeshock.pipeline.render import RenderLock\n"
+        "import time; from tradeshock.pipeline.lock import RenderLock\n"
         f"lock = RenderLock({str(out)!r}).acquire(); print('locked', flush=True); time.sleep(30)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -445,13 +449,13 @@ def test_fault_12_two_renders_at_once(tmp_path):
         assert f"already writing to {out}" in msg  # what, where
         assert f"pid {proc.pid}" in msg and "command:" in msg  # who
         assert "Wait for it to finish or render into another folder with --out" in msg  # how
-        assert "delete" in msg and R.LOCK_NAME in msg
+        assert "delete" in msg and LOCK_NAME in msg
         from tradeshock.cli import main
 
         res = CliRunner().invoke(main, ["render", "--notebooks-dir", str(NB), "good",
                                         "--out", str(out)])
         assert res.exit_code == 2 and "already writing" in res.output
-        assert sorted(n for n in _report_files(out)) == [R.LOCK_NAME, "keep.html"]
+        assert sorted(n for n in _report_files(out)) == [LOCK_NAME, "keep.html"]
         assert (out / "keep.html").read_text() == "previous report"
     finally:
         proc.kill()
@@ -478,13 +482,13 @@ def test_fault_13_disk_full_or_unwritable_reports(tmp_path, monkeypatch):
     # disk full while moving the new report into place
     out, good, summary = _disk_full_at_commit(tmp_path, monkeypatch)
     rec = summary["tiny"]
-    assert rec.status == R.FAILED and not summary.ok
+    assert rec.status == FAILED and not summary.ok
     assert f"cannot write to {out}" in rec.error and "No space left on device" in rec.error
     assert "free disk space" in rec.error
     for name, data in good.items():
         assert (out / name).read_bytes() == data, f"{name} lost"
     assert not list(out.glob("tiny.failed.*")), "no half-moved failure page"
-    assert not (out / R.TMP_DIR_NAME).exists()
+    assert not (out / TMP_DIR_NAME).exists()
 
 
 def _disk_full_at_commit(tmp_path: Path, monkeypatch):
@@ -512,7 +516,7 @@ def test_fault_13b_disk_full_keeps_the_previous_report_in_the_index(tmp_path, mo
     """13 (index). After a disk-full failure the index still links the previous good report and
     marks the notebook failed with the error."""
     out, _good, summary = _disk_full_at_commit(tmp_path, monkeypatch)
-    assert summary["tiny"].status == R.FAILED
+    assert summary["tiny"].status == FAILED
     manifest = json.loads((out / "manifest.json").read_text())["reports"]
     assert "tiny" in manifest, "the notebook vanished from manifest.json"
     assert manifest["tiny"]["status"] == "failed"
@@ -538,7 +542,7 @@ def test_fault_14_parameter_value_injection(tmp_path):
     out = tmp_path / "out"
     summary = R.render_notebooks([nb], out, params={"title": crafted})
     rec = summary["echo"]
-    assert rec.status == R.OK, rec.error
+    assert rec.status == OK, rec.error
     executed = nbformat.read(rec.ipynb, as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
                       for o in c.outputs)
@@ -556,30 +560,30 @@ def test_fault_15_path_tricks(tmp_path):
     out = tmp_path / "reports"
     for bad in ["../evil", "../../etc/passwd", "/tmp/evil", "a/b", "..", ".hidden", "a\\b"]:
         with pytest.raises(ValidationError) as err:
-            R.render_jobs([R.RenderJob(bad, GOOD)], out)
+            R.render_jobs([RenderJob(bad, GOOD)], out)
         msg = str(err.value)
         assert f"report name {bad!r} is not allowed" in msg  # what
         assert "use 1-120 letters, digits, '_' or '-', starting with a letter or digit" in msg
         assert "(no '/', '..' or other path parts)" in msg  # the rule, i.e. how to fix
     with pytest.raises(ValidationError, match="'index' is reserved for the render index; rename"):
-        R.render_jobs([R.RenderJob("index", GOOD)], out)
+        R.render_jobs([RenderJob("index", GOOD)], out)
     assert not out.exists() and not (tmp_path / "evil.html").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
     # names made from free text (a sweep over symbols) stay inside the output folder
     for text in ["../../etc/passwd", "..\\..\\win", "a/../../b", "country_report ../^N225"]:
         try:
-            name = R.output_name(text)
+            name = output_name(text)
         except ValidationError:
             continue
         assert "/" not in name and "\\" not in name and ".." not in name
-        path = R.output_path(out, name, ".html")
+        path = output_path(out, name, ".html")
         assert path.resolve().parent == out.resolve(), (text, path)
-    assert R.output_name("../../etc/passwd") == "etc_passwd"
+    assert output_name("../../etc/passwd") == "etc_passwd"
     with pytest.raises(ValidationError):
-        R.output_path(out, "ok", "/../x.html")
+        output_path(out, "ok", "/../x.html")
     # notebooks are found only inside the notebooks folder
     with pytest.raises(ValidationError) as err:
-        R.resolve_notebooks(["../test_render"], NB)
+        resolve_notebooks(["../test_render"], NB)
     msg = str(err.value)
     assert "notebook '../test_render' not found" in msg and "available in" in msg

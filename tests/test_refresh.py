@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from conftest import MALFORMED
 from tradeshock.pipeline import refresh as RF
 from tradeshock.data.cache import PriceCache
-from tradeshock.pipeline.render import OK, UP_TO_DATE
+from tradeshock.pipeline.outputs import OK, UP_TO_DATE
 from helpers import needs_kernel
 
 SYMBOL = "^GSPC"
@@ -52,7 +52,7 @@ def nb_dir(tmp_path) -> Path:
         new_code_cell(f'symbol = "{SYMBOL}"', metadata={"tags": ["parameters"]}),
         new_code_cell(
             "from tradeshock.data.market import load_prices\n"
-            "from tradeshock.pipeline.render import record\n"
+            "from tradeshock.pipeline.provenance import record\n"
             'prices = load_prices(symbol, start="2025-01-02")\n'
             'record(as_of=prices["date"].max(), source=prices.attrs["sources"][symbol])'
         ),
@@ -217,12 +217,10 @@ def _existing_reports(out: Path) -> dict[str, bytes]:
 
 
 def _no_render(monkeypatch):
-    import tradeshock.pipeline.render as R
-
     def boom(*a, **k):
         raise AssertionError("render_notebooks must not be called")
 
-    monkeypatch.setattr(R, "render_notebooks", boom)
+    monkeypatch.setattr(RF, "render_notebooks", boom)
 
 
 def test_every_download_failing_exits_2_and_keeps_the_reports(
@@ -282,7 +280,7 @@ def test_unknown_notebook_is_bad_usage(tmp_path, nb_dir):
 
 _HOLDER = (
     "import sys\n"
-    "from tradeshock.pipeline.render import RenderLock\n"
+    "from tradeshock.pipeline.lock import RenderLock\n"
     "lock = RenderLock(sys.argv[1], name=sys.argv[2], purpose='refresh').acquire()\n"
     "print('ready', flush=True)\n"
     "sys.stdin.read()\n"

@@ -17,7 +17,29 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from tradeshock.pipeline import export as EX
 from tradeshock.pipeline import render as R
+from tradeshock.pipeline import tasks as T
+from tradeshock.pipeline.executors import make_executor
+from tradeshock.pipeline.export import external_references
+from tradeshock.pipeline.fingerprint import data_fingerprint, input_fingerprint, library_fingerprint
+from tradeshock.pipeline.lock import RenderLock
+from tradeshock.pipeline.naming import (
+    check_output_name,
+    output_name,
+    output_path,
+    resolve_notebooks,
+)
+from tradeshock.pipeline.outputs import FAILED, LOCK_NAME, OK, TMP_DIR_NAME, UP_TO_DATE
+from tradeshock.pipeline.process_executor import InlineExecutor, ProcessExecutor
+from tradeshock.pipeline.provenance import (
+    RECORD_MIME,
+    _as_of_text,
+    is_rendering,
+    read_record,
+    record,
+)
+from tradeshock.pipeline.tasks import ExecOptions, RenderJob, RenderTask
 from tradeshock.errors import RenderError, ValidationError
 from tradeshock.pipeline.params import (
     TextValue,
@@ -52,7 +74,7 @@ def _cli(*args: str):
 def _assert_self_contained(text: str) -> None:
     for pattern in _FETCHED:
         assert not pattern.search(text), f"fetches from the network: {pattern.pattern}"
-    assert R.external_references(text) == []
+    assert external_references(text) == []
     assert "require.js" not in text and "mathjax" not in text.lower().replace("mathjax-", "")
 
 
@@ -80,7 +102,7 @@ def batch(tmp_path_factory):
 def test_good_notebook_renders_self_contained_html_with_embedded_figure(batch):
     out, summary = batch
     rec = summary["good"]
-    assert rec.status == R.OK and rec.executed and rec.error is None
+    assert rec.status == OK and rec.executed and rec.error is None
     assert rec.html == out / "good.html" and rec.html.is_file()
     assert rec.ipynb == out / "good.ipynb" and rec.ipynb.is_file()
     text = rec.html.read_text()
@@ -106,7 +128,7 @@ def test_failing_notebook_is_isolated_kept_and_marked_failed(batch):
     assert not summary.ok
     assert [r.name for r in summary.failed] == ["fails"]
     rec = summary["fails"]
-    assert rec.status == R.FAILED and rec.executed
+    assert rec.status == FAILED and rec.executed
     assert "ValueError: deliberate failure for the tests" in rec.error
     assert rec.html == out / "fails.failed.html" and rec.html.is_file()
     assert rec.ipynb == out / "fails.failed.ipynb" and rec.ipynb.is_file()
@@ -119,7 +141,7 @@ def test_failing_notebook_is_isolated_kept_and_marked_failed(batch):
     assert "before the failure" in text
     executed = nbformat.read(rec.ipynb, as_version=4)
     assert executed.cells[-1].outputs == [], "execution stopped at the failing cell"
-    assert summary["good"].status == R.OK  # the other notebook finished
+    assert summary["good"].status == OK  # the other notebook finished
 
 
 @slow
@@ -136,7 +158,7 @@ def test_index_and_manifest_list_every_report(batch):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["packages"]["papermill"] and manifest["packages"]["nbconvert"]
     good, fails = manifest["reports"]["good"], manifest["reports"]["fails"]
-    assert good["status"] in (R.OK, R.UP_TO_DATE) and fails["status"] == R.FAILED
+    assert good["status"] in (OK, UP_TO_DATE) and fails["status"] == FAILED
     assert set(good["inputs"]) == {"notebook", "params", "data", "library", "options"}
     assert good["as_of"] == "2025-04-22" and good["html"] == "good.html"
     assert good["seconds"] > 0 and fails["error"]
@@ -147,7 +169,7 @@ def test_second_run_with_nothing_changed_executes_nothing(batch):
     out, _ = batch
     before = (out / "good.html").read_bytes()
     again = R.render_notebooks([GOOD], out)
-    assert [r.status for r in again.records] == [R.UP_TO_DATE]
+    assert [r.status for r in again.records] == [UP_TO_DATE]
     assert again.executed == []
     rec = again["good"]
     assert rec.as_of == "2025-04-22" and rec.seconds > 0  # carried over from the real run
@@ -180,7 +202,7 @@ def test_cli_exits_nonzero_naming_failures_and_reuses_up_to_date(batch):
 def test_force_reexecutes(batch):
     out, _ = batch
     summary = R.render_notebooks([GOOD], out, force=True)
-    assert summary["good"].status == R.OK and summary["good"].executed
+    assert summary["good"].status == OK and summary["good"].executed
 
 
 @slow
@@ -188,24 +210,24 @@ def test_stale_lock_from_dead_process_is_cleared(batch):
     out, _ = batch
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (out / R.LOCK_NAME).write_text(
+    (out / LOCK_NAME).write_text(
         json.dumps({"pid": dead.pid, "host": "here", "started": "earlier"})
     )
     summary = R.render_notebooks([GOOD], out)
     assert summary.cleared_stale_lock["pid"] == dead.pid
-    assert summary["good"].status == R.UP_TO_DATE
-    assert not (out / R.LOCK_NAME).exists()
+    assert summary["good"].status == UP_TO_DATE
+    assert not (out / LOCK_NAME).exists()
 
 
 @slow
 def test_leftovers_of_an_interrupted_run_are_cleaned(batch):
     out, _ = batch
-    staging = out / R.TMP_DIR_NAME / "run-1-dead"
+    staging = out / TMP_DIR_NAME / "run-1-dead"
     staging.mkdir(parents=True)
     (staging / "good.html").write_text("<html>half")
     (out / ".good.html.tmp-1-abc").write_text("half")
     R.render_notebooks([GOOD], out)
-    assert not (out / R.TMP_DIR_NAME).exists()
+    assert not (out / TMP_DIR_NAME).exists()
     assert not list(out.glob(".*.tmp-*"))
 
 
@@ -219,8 +241,8 @@ def test_cell_timeout_and_dead_kernel_end_the_batch(tmp_path):
     summary = R.render_notebooks([SLOW, DIES], tmp_path, jobs=2, timeout=2)
     assert summary.seconds < 45
     slow_rec, dies_rec = summary["slow"], summary["dies"]
-    assert slow_rec.status == R.FAILED and "per-cell timeout of 2 s" in slow_rec.error
-    assert dies_rec.status == R.FAILED and "kernel died" in dies_rec.error
+    assert slow_rec.status == FAILED and "per-cell timeout of 2 s" in slow_rec.error
+    assert dies_rec.status == FAILED and "kernel died" in dies_rec.error
     for rec in (slow_rec, dies_rec):
         assert rec.html.is_file() and rec.html.name.endswith(".failed.html")
         assert "This report failed to render" in rec.html.read_text()
@@ -237,14 +259,14 @@ def test_worker_over_its_deadline_or_killed_fails_only_its_notebook(tmp_path):
         "k = 1",
         "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
     )
-    opts = R.ExecOptions(timeout=600)
+    opts = ExecOptions(timeout=600)
     staging = str(tmp_path / "staging")
     tasks = [
-        R.RenderTask(R.RenderJob("slow", SLOW), staging, opts, deadline=3),
-        R.RenderTask(R.RenderJob("killer", killer), staging, opts, deadline=60),
-        R.RenderTask(R.RenderJob("good", GOOD), staging, opts, deadline=60),
+        RenderTask(RenderJob("slow", SLOW), staging, opts, deadline=3),
+        RenderTask(RenderJob("killer", killer), staging, opts, deadline=60),
+        RenderTask(RenderJob("good", GOOD), staging, opts, deadline=60),
     ]
-    results = {task.job.name: res for task, res in R.ProcessExecutor(jobs=2).run(tasks)}
+    results = {task.job.name: res for task, res in ProcessExecutor(jobs=2).run(tasks)}
     assert "over the notebook's time limit" in results["slow"].error
     assert "worker process died (signal 9)" in results["killer"].error
     assert results["good"].ok and Path(results["good"].html).is_file()
@@ -265,12 +287,12 @@ def test_parameter_values_stay_literals_no_code_injection(tmp_path):
         [GOOD], tmp_path / "out", params={"title": crafted, "n": "2"}, show_code=True
     )
     rec = summary["good"]
-    assert rec.status == R.OK, rec.error
+    assert rec.status == OK, rec.error
     shown = rec.html.read_text()
     assert "celltag_injected-parameters" in shown and 'class="highlight' in shown  # --show-code
-    record = nbformat.read(rec.ipynb, as_version=4).metadata["tradeshock"]["record"]
-    assert record["title"] == crafted
-    assert record["values"][0] == 2
+    prov = nbformat.read(rec.ipynb, as_version=4).metadata["tradeshock"]["record"]
+    assert prov["title"] == crafted
+    assert prov["values"][0] == 2
     assert not marker.exists() and not (NB / "pwned").exists()
     index = (tmp_path / "out" / "index.html").read_text()
     assert "<script>alert(1)</script>" not in index
@@ -287,19 +309,19 @@ def test_failed_run_keeps_previous_good_report_and_a_good_run_clears_the_failure
     )
     out = tmp_path / "out"
     first = R.render_notebooks([nb], out)
-    assert first["flip"].status == R.OK
+    assert first["flip"].status == OK
     good_bytes = (out / "flip.html").read_bytes()
 
     second = R.render_notebooks([nb], out, params={"fail": "true"})
     rec = second["flip"]
-    assert rec.status == R.FAILED and "RuntimeError: flipped" in rec.error
+    assert rec.status == FAILED and "RuntimeError: flipped" in rec.error
     assert (out / "flip.html").read_bytes() == good_bytes, "the last good report stays"
     assert rec.html == out / "flip.failed.html" and rec.last_good_html == out / "flip.html"
     index = (out / "index.html").read_text()
     assert 'href="flip.failed.html"' in index and "last good report" in index
 
     third = R.render_notebooks([nb], out)
-    assert third["flip"].status == R.OK and third["flip"].executed
+    assert third["flip"].status == OK and third["flip"].executed
     assert not (out / "flip.failed.html").exists() and not (out / "flip.failed.ipynb").exists()
 
 
@@ -315,7 +337,7 @@ def test_interrupted_export_leaves_previous_report_and_no_partial(tmp_path, monk
         Path(html_path).write_text("<html><body>half a rep")  # the staging copy only
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(R, "export_html", killed_midway)
+    monkeypatch.setattr(T, "export_html", killed_midway)
     with pytest.raises(KeyboardInterrupt):
         R.render_notebooks([nb], out, params={"k": 2}, executor="inline")
     assert (out / "tiny.html").read_bytes() == good_bytes
@@ -340,10 +362,11 @@ def test_disk_full_while_writing_fails_clearly_and_keeps_previous_report(tmp_pat
     def full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(R, "_atomic_write_text", full)
+    monkeypatch.setattr(T, "atomic_write_text", full)  # the executed notebook
+    monkeypatch.setattr(EX, "atomic_write_text", full)  # its HTML
     summary = R.render_notebooks([nb], out, params={"k": 2}, executor="inline")
     rec = summary["tiny"]
-    assert rec.status == R.FAILED
+    assert rec.status == FAILED
     assert "writing the executed notebook failed" in rec.error
     assert "No space left on device" in rec.error and "free disk space" in rec.error
     assert (out / "tiny.html").read_bytes() == good_bytes
@@ -509,35 +532,35 @@ def test_papermill_writes_coerced_values_as_literals():
 )
 def test_unsafe_report_names_are_rejected(name, tmp_path):
     with pytest.raises(ValidationError):
-        R.check_output_name(name)
+        check_output_name(name)
     with pytest.raises(ValidationError):
-        R.render_jobs([R.RenderJob(name, GOOD)], tmp_path / "out")
+        R.render_jobs([RenderJob(name, GOOD)], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_names_from_free_text_stay_inside_out(tmp_path):
     for text in ["../../etc/passwd", "a/../../b", "..\\..\\win", "^N225", "x\ny", "…ü"]:
         try:
-            name = R.output_name(text)
+            name = output_name(text)
         except ValidationError:
             continue
-        path = R.output_path(tmp_path, name, ".html")
+        path = output_path(tmp_path, name, ".html")
         assert path.resolve().parent == tmp_path.resolve()
         assert "/" not in name and ".." not in name
-    assert R.output_name("country_report ^N225") == "country_report_N225"
+    assert output_name("country_report ^N225") == "country_report_N225"
     with pytest.raises(ValidationError):
-        R.output_path(tmp_path, "ok", "/../x.html")
+        output_path(tmp_path, "ok", "/../x.html")
 
 
 def test_notebook_names_resolve_inside_the_notebooks_folder(tmp_path):
-    assert R.resolve_notebooks(["good"], NB) == [GOOD]
-    assert R.resolve_notebooks(["goo"], NB) == [GOOD]  # unique prefix
-    assert R.resolve_notebooks([], NB) == sorted(NB.glob("*.ipynb"))
+    assert resolve_notebooks(["good"], NB) == [GOOD]
+    assert resolve_notebooks(["goo"], NB) == [GOOD]  # unique prefix
+    assert resolve_notebooks([], NB) == sorted(NB.glob("*.ipynb"))
     for bad in ["../../etc/passwd", "../test_render", "nothere"]:
         with pytest.raises(ValidationError, match="not found"):
-            R.resolve_notebooks([bad], NB)
+            resolve_notebooks([bad], NB)
     with pytest.raises(RenderError, match="no notebooks"):
-        R.resolve_notebooks([], tmp_path)
+        resolve_notebooks([], tmp_path)
     result = _cli("--notebooks-dir", str(NB), "../../etc/passwd", "--out", str(tmp_path))
     assert result.exit_code == 2 and "not found" in result.output
 
@@ -548,31 +571,31 @@ def test_notebook_names_resolve_inside_the_notebooks_folder(tmp_path):
 
 def test_lock_prevents_a_second_render(tmp_path):
     out = tmp_path / "out"
-    with R.RenderLock(out):
+    with RenderLock(out):
         with pytest.raises(RenderError) as exc:
             R.render_notebooks([GOOD], out)
         msg = str(exc.value)
         assert "already writing to" in msg and f"pid {os.getpid()}" in msg
         result = _cli("--notebooks-dir", str(NB), "good", "--out", str(out))
         assert result.exit_code == 2 and "already writing" in result.output
-    assert not (out / R.LOCK_NAME).exists()
+    assert not (out / LOCK_NAME).exists()
 
 
 def test_lock_held_by_another_process(tmp_path):
     out = tmp_path / "out"
     code = (
-        "import sys, time; from tradeshock.pipeline.render import RenderLock\n"
+        "import sys, time; from tradeshock.pipeline.lock import RenderLock\n"
         f"lock = RenderLock({str(out)!r}).acquire(); print('locked', flush=True); time.sleep(30)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "locked"
         with pytest.raises(RenderError, match=f"pid {proc.pid}"):
-            R.RenderLock(out).acquire()
+            RenderLock(out).acquire()
     finally:
         proc.kill()
         proc.wait()
-    lock = R.RenderLock(out).acquire()  # the OS released it with the process: stale, cleared
+    lock = RenderLock(out).acquire()  # the OS released it with the process: stale, cleared
     assert lock.cleared_stale["pid"] == proc.pid
     lock.release()
 
@@ -602,39 +625,54 @@ def test_fingerprint_changes_with_each_input(tmp_path, monkeypatch):
     data = tmp_path / "data"
     (data / "events").mkdir(parents=True)
     (data / "events" / "tariff_events_2025.csv").write_text("event_id,date\nE1,2025-04-02\n")
-    d0 = R.data_fingerprint(data)
-    base = R.input_fingerprint(nb, {"n": 2}, data=d0)
-    assert base == R.input_fingerprint(nb, {"n": 2}, data=d0)
-    assert base.digest != R.input_fingerprint(nb, {"n": 3}, data=d0).digest
-    assert base.digest != R.input_fingerprint(nb, {"n": 2}, data=d0, show_code=True).digest
-    assert base.digest != R.input_fingerprint(nb, {"n": 2}, data=d0, library="other").digest
+    d0 = data_fingerprint(data)
+    base = input_fingerprint(nb, {"n": 2}, data=d0)
+    assert base == input_fingerprint(nb, {"n": 2}, data=d0)
+    assert base.digest != input_fingerprint(nb, {"n": 3}, data=d0).digest
+    assert base.digest != input_fingerprint(nb, {"n": 2}, data=d0, show_code=True).digest
+    assert base.digest != input_fingerprint(nb, {"n": 2}, data=d0, library="other").digest
 
     # outputs and execution counts do not count; cell sources do
     parsed = nbformat.read(nb, as_version=4)
     parsed.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x")]
     parsed.cells[2].execution_count = 7
     nbformat.write(parsed, nb)
-    assert R.input_fingerprint(nb, {"n": 2}, data=d0) == base
+    assert input_fingerprint(nb, {"n": 2}, data=d0) == base
     parsed.cells[2].source += "\n# edited"
     nbformat.write(parsed, nb)
-    assert R.input_fingerprint(nb, {"n": 2}, data=d0).parts["notebook"] != base.parts["notebook"]
+    assert input_fingerprint(nb, {"n": 2}, data=d0).parts["notebook"] != base.parts["notebook"]
 
     (data / "events" / "tariff_events_2025.csv").write_text("event_id,date\nE1,2025-04-03\n")
-    d1 = R.data_fingerprint(data)
+    d1 = data_fingerprint(data)
     assert d1 != d0
     (data / "snapshot").mkdir()
     (data / "snapshot" / "manifest.json").write_text("{}")
-    d2 = R.data_fingerprint(data)
+    d2 = data_fingerprint(data)
     assert d2 != d1
     snap = tmp_path / "snap"
     snap.mkdir()
     (snap / "SPX.csv").write_text("date,close\n")
     monkeypatch.setenv("TRADESHOCK_SNAPSHOT", str(snap))
-    d3 = R.data_fingerprint(data)
-    assert d3 != d2 and d3 == R.data_fingerprint(data)
+    d3 = data_fingerprint(data)
+    assert d3 != d2 and d3 == data_fingerprint(data)
     (snap / "universe.csv").write_text("symbol\nSPX\n")
-    assert R.data_fingerprint(data) != d3
-    assert len(R.library_fingerprint()) == 64
+    assert data_fingerprint(data) != d3
+    assert len(library_fingerprint()) == 64
+
+
+def test_library_fingerprint_covers_the_whole_package_but_cli(tmp_path):
+    import tradeshock
+
+    assert library_fingerprint() == library_fingerprint(Path(tradeshock.__file__).parent)
+    pkg = tmp_path / "tradeshock"
+    for rel in ("__init__.py", "engine/study.py", "pipeline/render.py", "cli/render.py"):
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(f"# {rel}\n")
+    base = library_fingerprint(pkg)
+    (pkg / "cli" / "render.py").write_text("# the command line does not change a report\n")
+    assert library_fingerprint(pkg) == base
+    (pkg / "engine" / "study.py").write_text("# an edit to the engine does\n")
+    assert library_fingerprint(pkg) != base
 
 
 # ============================================================================================
@@ -644,11 +682,11 @@ def test_fingerprint_changes_with_each_input(tmp_path, monkeypatch):
 def test_record_outside_a_kernel_returns_payload_and_reads_back():
     import datetime as dt
 
-    assert R.record(as_of=dt.datetime(2025, 6, 30, 16, 0), source="pinned snapshot") is None
-    assert R._as_of_text(dt.datetime(2025, 6, 30, 16, 0)) == "2025-06-30"
-    assert R._as_of_text("2025-06-30T00:00:00") == "2025-06-30"
+    assert record(as_of=dt.datetime(2025, 6, 30, 16, 0), source="pinned snapshot") is None
+    assert _as_of_text(dt.datetime(2025, 6, 30, 16, 0)) == "2025-06-30"
+    assert _as_of_text("2025-06-30T00:00:00") == "2025-06-30"
     pd = pytest.importorskip("pandas")
-    assert R._as_of_text(pd.Timestamp("2025-06-30 16:00")) == "2025-06-30"
+    assert _as_of_text(pd.Timestamp("2025-06-30 16:00")) == "2025-06-30"
     nb = {
         "cells": [
             {
@@ -656,7 +694,7 @@ def test_record_outside_a_kernel_returns_payload_and_reads_back():
                 "outputs": [
                     {
                         "output_type": "display_data",
-                        "data": {R.RECORD_MIME: {"as_of": "2025-06-01"}},
+                        "data": {RECORD_MIME: {"as_of": "2025-06-01"}},
                     }
                 ],
             },
@@ -666,14 +704,14 @@ def test_record_outside_a_kernel_returns_payload_and_reads_back():
                 "outputs": [
                     {
                         "output_type": "display_data",
-                        "data": {R.RECORD_MIME: {"as_of": "2025-06-30", "source": "s"}},
+                        "data": {RECORD_MIME: {"as_of": "2025-06-30", "source": "s"}},
                     }
                 ],
             },
         ]
     }
-    assert R.read_record(nb) == {"as_of": "2025-06-30", "source": "s"}
-    assert not R.is_rendering()
+    assert read_record(nb) == {"as_of": "2025-06-30", "source": "s"}
+    assert not is_rendering()
 
 
 def test_index_page_escapes_and_reflows():
@@ -710,7 +748,7 @@ def test_external_reference_detection():
         '<img src="http://x/y.png">',
     ]
     for text in bad:
-        assert R.external_references(text), text
+        assert external_references(text), text
     fine = [
         '<a href="https://example.com">a link</a>',
         '<img src="data:image/png;base64,AAAA">',
@@ -718,16 +756,16 @@ def test_external_reference_detection():
         "/* https://github.com in a comment */",
     ]
     for text in fine:
-        assert R.external_references(text) == [], text
+        assert external_references(text) == [], text
 
 
 def test_executor_registry():
-    assert isinstance(R.make_executor("process", jobs=2), R.ProcessExecutor)
-    assert isinstance(R.make_executor("inline"), R.InlineExecutor)
+    assert isinstance(make_executor("process", jobs=2), ProcessExecutor)
+    assert isinstance(make_executor("inline"), InlineExecutor)
     with pytest.raises(ValidationError, match="unknown executor 'spark'"):
-        R.make_executor("spark")
+        make_executor("spark")
     with pytest.raises(ValidationError):
-        R.make_executor("process", jobs=0)
+        make_executor("process", jobs=0)
 
 
 # ============================================================================================
@@ -813,10 +851,10 @@ def test_force_by_name_reexecutes_only_those(tmp_path):
     """force=True re-executes everything; force={names} only those reports (refresh uses it)."""
     out = tmp_path / "out"
     first = R.render_notebooks([GOOD, FAILS], out, timeout=60)
-    assert {r.name: r.status for r in first.records} == {"good": R.OK, "fails": R.FAILED}
+    assert {r.name: r.status for r in first.records} == {"good": OK, "fails": FAILED}
     again = R.render_notebooks([GOOD], out, force={"good"}, timeout=60)
-    assert [(r.name, r.status, r.executed) for r in again.records] == [("good", R.OK, True)]
+    assert [(r.name, r.status, r.executed) for r in again.records] == [("good", OK, True)]
     other = R.render_notebooks([GOOD], out, force={"elsewhere"}, timeout=60)
     assert [(r.name, r.status, r.executed) for r in other.records] == [
-        ("good", R.UP_TO_DATE, False)
+        ("good", UP_TO_DATE, False)
     ]

@@ -5,9 +5,9 @@ messages (no kernel, nothing written). The slow part renders for real: ``country
 three markets with the process executor (``--jobs 2``) and on a Dask ``LocalCluster`` of two
 workers (the CI requirement "a sweep renders on Dask LocalCluster"), and a tiny notebook that
 kills its own Dask worker. A kernel finds the pid of the worker running it in
-``TRADESHOCK_WORKER_PID`` (set by :func:`tradeshock.render.execute_task`; the kernel's parent may
-be a launcher, so ``os.getppid()`` is not relied on). Outputs go to ``tmp_path``; market data come
-from the committed pinned snapshot (``data/snapshot``) through a per-test empty cache.
+``TRADESHOCK_WORKER_PID`` (set by :func:`tradeshock.pipeline.tasks.execute_task`; the kernel's
+parent may be a launcher, so ``os.getppid()`` is not relied on). Outputs go to ``tmp_path``; market
+data come from the committed pinned snapshot (``data/snapshot``) through a per-test empty cache.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ import pytest
 from click.testing import CliRunner
 
 from tradeshock.pipeline import render as R
+from tradeshock.pipeline.executors import make_executor
+from tradeshock.pipeline.naming import check_output_name, output_path
+from tradeshock.pipeline.outputs import FAILED, OK, TMP_DIR_NAME
+from tradeshock.pipeline.tasks import ExecOptions, RenderJob, RenderTask
 from tradeshock.pipeline import sweep as S
 from tradeshock.errors import RenderError, ValidationError
 from tradeshock.pipeline.params import TextValue
@@ -228,9 +232,9 @@ def test_values_with_path_tricks_give_safe_unique_names_inside_out(tmp_path):
     assert len({n.lower() for n in names}) == len(values), names  # unique, even ignoring case
     out = tmp_path / "reports"
     for job in jobs:
-        assert R.check_output_name(job.name) == job.name and len(job.name) <= 120
+        assert check_output_name(job.name) == job.name and len(job.name) <= 120
         assert "/" not in job.name and "\\" not in job.name and ".." not in job.name
-        assert R.output_path(out, job.name, ".html").resolve().parent == out.resolve()
+        assert output_path(out, job.name, ".html").resolve().parent == out.resolve()
     assert names[0] == "good-etc_passwd" and names[2] != names[3]  # a/b vs a_b: digest added
     assert names[2].startswith("good-a_b-") and len(names[2]) == len("good-a_b-") + 6
     assert names[7].startswith("good-xxxx") and len(names[7]) == 120
@@ -251,12 +255,12 @@ def test_report_name_rules():
 def test_dask_executor_is_registered_and_lazy():
     from tradeshock.pipeline.dask_executor import DaskExecutor
 
-    ex = R.make_executor("dask", jobs=3)
+    ex = make_executor("dask", jobs=3)
     assert isinstance(ex, DaskExecutor) and ex.jobs == 3 and ex.scheduler is None
-    assert R.make_executor("dask").jobs == 2  # local cluster default
-    assert R.make_executor("dask", scheduler="tcp://h:8786").jobs is None  # all worker threads
+    assert make_executor("dask").jobs == 2  # local cluster default
+    assert make_executor("dask", scheduler="tcp://h:8786").jobs is None  # all worker threads
     with pytest.raises(ValidationError, match="unknown executor 'spark'; choose one of: dask"):
-        R.make_executor("spark")
+        make_executor("spark")
 
 
 def test_missing_distributed_is_a_clear_error(monkeypatch):
@@ -273,7 +277,7 @@ def test_missing_distributed_is_a_clear_error(monkeypatch):
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     from tradeshock.pipeline.dask_executor import DaskExecutor
 
-    task = R.RenderTask(R.RenderJob("good", GOOD), str(tmp_path), R.ExecOptions())
+    task = RenderTask(RenderJob("good", GOOD), str(tmp_path), ExecOptions())
     ex = DaskExecutor(scheduler="tcp://127.0.0.1:1", connect_timeout=1)
     with pytest.raises(RenderError) as err:
         list(ex.run([task]))
@@ -306,13 +310,13 @@ def _assert_three_markets(out: Path, res) -> dict:
     entries = manifest["reports"]
     assert sorted(entries) == sorted(names)
     for name, symbol in zip(names, MARKETS, strict=True):
-        assert entries[name]["status"] == R.OK and entries[name]["params"]["symbol"] == symbol
+        assert entries[name]["status"] == OK and entries[name]["params"]["symbol"] == symbol
         assert entries[name]["record"]["symbol"] == symbol  # the notebook really got the value
         assert entries[name]["title"].endswith(f"(symbol={symbol})")  # told apart in the index
     index = (out / "index.html").read_text()
     for name, symbol in zip(names, MARKETS, strict=True):
         assert f'id="{name}"' in index and f"symbol = &quot;{symbol}&quot;" in index
-    assert not (out / R.TMP_DIR_NAME).exists()
+    assert not (out / TMP_DIR_NAME).exists()
     return entries
 
 
@@ -394,14 +398,14 @@ def test_dask_worker_that_dies_fails_only_its_report(tmp_path, dask_scheduler):
     out = tmp_path / "reports"
     summary = R.render_jobs(jobs, out, timeout=60, executor=DaskExecutor(scheduler=dask_scheduler))
     dead = summary["killer-b-true"]
-    assert dead.status == R.FAILED
+    assert dead.status == FAILED
     assert dead.error.startswith("the Dask worker running it died: worker tcp://")
     assert "killed, crashed or out of memory" in dead.error
     assert dead.html == out / "killer-b-true.failed.html"  # salvaged by the parent
     assert "This report failed to render" in dead.html.read_text()
     for name in ("killer-a", "killer-c", "killer-d"):
         rec = summary[name]
-        assert rec.status == R.OK and rec.html == out / f"{name}.html", rec.error
+        assert rec.status == OK and rec.html == out / f"{name}.html", rec.error
     manifest = json.loads((out / "manifest.json").read_text())
     assert {n: e["status"] for n, e in manifest["reports"].items()} == {
         "killer-a": "ok", "killer-b-true": "failed", "killer-c": "ok", "killer-d": "ok"}
@@ -419,8 +423,8 @@ def test_dask_task_over_its_deadline_is_given_up(tmp_path, dask_scheduler):
     nb.metadata["kernelspec"] = {"name": "tradeshock", "display_name": "tradeshock",
                                  "language": "python"}
     nbformat.write(nb, tmp_path / "sleeper.ipynb")
-    task = R.RenderTask(R.RenderJob("sleeper", tmp_path / "sleeper.ipynb"),
-                        str(tmp_path / "staging"), R.ExecOptions(timeout=8), deadline=2)
+    task = RenderTask(RenderJob("sleeper", tmp_path / "sleeper.ipynb"),
+                        str(tmp_path / "staging"), ExecOptions(timeout=8), deadline=2)
     [(done, result)] = list(DaskExecutor(scheduler=dask_scheduler, poll=0.1).run([task]))
     assert done is task and not result.ok
     assert re.match(r"stopped waiting after \d+ s, over the notebook's time limit \(2 s",

@@ -48,7 +48,7 @@ GOOD = notebook(
         "import matplotlib.pyplot as plt\n"
         "import pandas as pd\n"
         "from tradeshock.analyses.figures import add_source_line, mark_events, new_figure\n"
-        "from tradeshock.pipeline.render import record\n"
+        "from tradeshock.pipeline.provenance import record\n"
         "\n"
         "dates = pd.bdate_range(start, periods=max(n, 2) * 5)\n"
         "values = [scale * i for i in range(len(dates))]\n"

@@ -1,10 +1,10 @@
 """``tradeshock render``: execute notebooks and export shareable HTML (front end only).
 
-All the work is :func:`tradeshock.render.render_notebooks` (or, for a sweep,
-:func:`tradeshock.sweep.plan_sweep` + :func:`tradeshock.render.render_jobs`); this module parses
-options, prints progress and the summary table, and sets the exit code (0 all good, 1 a notebook
-failed, 2 bad usage, bad parameters, a locked or unwritable output folder, an unreachable Dask
-scheduler).
+All the work is :func:`tradeshock.pipeline.render.render_notebooks` (or, for a sweep,
+:func:`tradeshock.pipeline.sweep.plan_sweep` + :func:`tradeshock.pipeline.render.render_jobs`);
+this module parses options, prints progress and the summary table, and sets the exit code (0 all
+good, 1 a notebook failed, 2 bad usage, bad parameters, a locked or unwritable output folder, an
+unreachable Dask scheduler).
 """
 
 from __future__ import annotations
@@ -168,15 +168,10 @@ def render(
       tradeshock render country_report --sweep symbol=^N225,^HSI --executor dask
       tradeshock render country_report --sweep-file markets.yaml --scheduler tcp://10.0.0.5:8786
     """
+    from tradeshock.pipeline.executors import make_executor
+    from tradeshock.pipeline.naming import default_notebooks_dir, default_out_dir, resolve_notebooks
     from tradeshock.pipeline.params import TextValue, read_params_file
-    from tradeshock.pipeline.render import (
-        default_notebooks_dir,
-        default_out_dir,
-        make_executor,
-        render_jobs,
-        render_notebooks,
-        resolve_notebooks,
-    )
+    from tradeshock.pipeline.render import render_jobs, render_notebooks
 
     if scheduler and executor not in (None, "dask"):
         raise ValidationError(
@@ -251,7 +246,7 @@ def _print_summary(summary) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from tradeshock.pipeline.render import FAILED, OK
+    from tradeshock.pipeline.outputs import FAILED, OK
 
     console = Console(highlight=False, soft_wrap=False)
     if summary.cleared_stale_lock:

@@ -1,14 +1,12 @@
 """``tradeshock study``: an event study from a CSV of returns, for scripted use and cross-checks.
 
-Front end only: reads and validates the CSV, calls :func:`tradeshock.study.event_study`, writes the
-result tables atomically. Every input problem is reported with the file, column and line and how to
-fix it (exit status 2).
+Front end only: reads and validates the CSV, calls :func:`tradeshock.engine.study.event_study`,
+writes the result tables atomically. Every input problem is reported with the file, column and line
+and how to fix it (exit status 2).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -90,7 +88,8 @@ def read_returns_csv(path: Path) -> pd.DataFrame:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` atomically (:func:`tradeshock.fileio.atomic_write_bytes`)."""
+    """Write ``frame`` to ``path`` atomically
+    (:func:`~tradeshock.core.fileio.atomic_write_bytes`)."""
     from tradeshock.core.fileio import atomic_write_bytes
 
     atomic_write_bytes(Path(path), frame.to_csv(index=False, date_format="%Y-%m-%d").encode())
@@ -225,7 +224,8 @@ def study(
       estimates.csv         security, model, alpha, beta, resid_sd, r2, n_obs, est_start, est_end
       excluded.csv          security, reason, detail (securities left out, and why)
     """
-    from tradeshock.engine.study import event_study  # imported on use: keeps `tradeshock --help` fast
+    # imported on use: keeps `tradeshock --help` fast
+    from tradeshock.engine.study import event_study
 
     frame = read_returns_csv(returns_path)
     if model in ("market", "market_adjusted") and not market_col:

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tradeshock.errors import RenderError
+from tradeshock.pipeline import reportindex
+from tradeshock.pipeline.lock import RenderLock
+from tradeshock.pipeline.outputs import INDEX_NAME, MANIFEST_NAME
 
 BUNDLE_NAME = "tradeshock-reports.zip"
 _FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # zip entry dates: same reports, same bytes
@@ -51,9 +54,6 @@ def bundle_members(out_dir: str | Path) -> list[str]:
 
     Raises :class:`RenderError` when *out_dir* has no rendered index yet.
     """
-    from tradeshock.pipeline import reportindex
-    from tradeshock.pipeline.render import INDEX_NAME, MANIFEST_NAME
-
     out = Path(out_dir)
     if not (out / INDEX_NAME).is_file() or not (out / MANIFEST_NAME).is_file():
         raise RenderError(
@@ -70,7 +70,9 @@ def bundle_members(out_dir: str | Path) -> list[str]:
                 names.append(rel)
     for rel in names:  # manifest names come from render's safe output names; check anyway
         if Path(rel).name != rel:
-            raise RenderError(f"manifest.json in {out} names {rel!r}, which is not a plain file name")
+            raise RenderError(
+                f"manifest.json in {out} names {rel!r}, which is not a plain file name"
+            )
     return names
 
 
@@ -84,9 +86,6 @@ def write_bundle(
     clear "already running" error). Deflate-compressed; entry dates fixed, so the same reports
     give the same zip bytes.
     """
-    from tradeshock.pipeline import reportindex
-    from tradeshock.pipeline.render import RenderLock
-
     out = Path(out_dir)
     path = Path(dest) if dest is not None else out / BUNDLE_NAME
     with RenderLock(out, purpose="bundle"):

@@ -1,10 +1,12 @@
 """Render tasks on a Dask cluster: ``tradeshock render --executor dask [--scheduler ADDRESS]``.
 
-:class:`DaskExecutor` is an :class:`~tradeshock.render.Executor` registered under ``"dask"``. Each
-task is submitted as :func:`tradeshock.render.execute_task` (``retries=0``); the worker executes
-the notebook with papermill on its own Jupyter kernel and writes the executed notebook and HTML
-into the render's staging folder; the parent gets a :class:`~tradeshock.render.TaskResult` back
-and alone moves files into place and writes the index, as with the process executor.
+:class:`DaskExecutor` is an :class:`~tradeshock.pipeline.executors.Executor`, listed under
+``"dask"`` in :mod:`tradeshock.pipeline.executors`; ``distributed`` is imported only when one is
+made. Each task is submitted as :func:`tradeshock.pipeline.tasks.execute_task` (``retries=0``); the
+worker executes the notebook with papermill on its own Jupyter kernel and writes the executed
+notebook and HTML into the render's staging folder; the parent gets a
+:class:`~tradeshock.pipeline.tasks.TaskResult` back and alone moves files into place and writes the
+index, as with the process executor.
 
 - **No address**: a ``LocalCluster`` of ``jobs`` worker processes (default 2), one thread each,
   started for the render and closed after it. Its scheduler allows no retries
@@ -36,7 +38,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tradeshock.errors import RenderError, ValidationError
-from tradeshock.pipeline.render import RenderTask, TaskResult, execute_task, failed_result
+from tradeshock.pipeline.tasks import RenderTask, TaskResult, execute_task, failed_result
 
 __all__ = ["DaskExecutor", "DEFAULT_LOCAL_WORKERS"]
 

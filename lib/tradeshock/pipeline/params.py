@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 _KINDS = {"str", "int", "float", "bool", "list", "dict", "date", "any"}
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 _TRUE = {"true", "yes", "on", "1"}
@@ -489,7 +489,7 @@ def resolve_parameters(
                 values[key] = value
         for key, value in values.items():
             spec = nbp.specs[key]
-            if not _NAME_RE.match(key):  # declared names come from ast; belt and braces
+            if not _IDENTIFIER_RE.match(key):  # declared names come from ast; belt and braces
                 problems.append(f"parameter name {key!r} is not a Python identifier")
                 continue
             try:

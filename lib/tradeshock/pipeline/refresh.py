@@ -13,7 +13,7 @@ run is detected, cleared and reported):
 2. **Compare** the last date of every series, as ``load_prices`` would serve it
    (:func:`data_state`), with the data the reports were last rendered from
    (``OUT/.tradeshock-refresh.json``, written by the previous refresh).
-3. **Render** with :func:`tradeshock.render.render_notebooks`. Its input fingerprint leaves
+3. **Render** with :func:`tradeshock.pipeline.render.render_notebooks`. Its input fingerprint leaves
    ``data/cache`` out on purpose (notebooks fill the cache as they run), so new rows fetched into
    the cache would not count; refresh therefore keeps, per report, a digest of the data state it
    was rendered from (:func:`data_digest`) and forces exactly the reports whose digest is out of
@@ -43,6 +43,11 @@ from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.core.fileio import atomic_write_text
 from tradeshock.data.market import is_offline
 from tradeshock.core.timefmt import iso_date
+from tradeshock.pipeline import reportindex
+from tradeshock.pipeline.lock import RenderLock
+from tradeshock.pipeline.naming import default_out_dir, output_name, resolve_notebooks
+from tradeshock.pipeline.outputs import OK, UP_TO_DATE
+from tradeshock.pipeline.render import render_notebooks
 
 __all__ = [
     "LOCK_NAME",
@@ -137,7 +142,7 @@ class RefreshResult:
     series: list[SeriesChange]
     snapshot: Path | None = None
     fetches: list[SeriesFetch] = field(default_factory=list)
-    summary: Any = None  # tradeshock.render.RenderSummary, None with render=False
+    summary: Any = None  # tradeshock.pipeline.render.RenderSummary, None with render=False
     forced: list[str] = field(default_factory=list)
     reports_before: dict[str, str | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -465,8 +470,6 @@ def refresh(
     :class:`~tradeshock.errors.RenderError` when another refresh holds the lock; in each case
     the reports are left as they were.
     """
-    from tradeshock.pipeline import reportindex
-    from tradeshock.pipeline.render import RenderLock, default_out_dir, output_name, resolve_notebooks
     from tradeshock.data.universe import load_universe
 
     out = Path(out_dir) if out_dir is not None else default_out_dir()
@@ -579,16 +582,12 @@ def _shadowed(after: Mapping[str, Mapping[str, Any]], check: SnapshotCheck) -> l
 
 def _render(paths: list[Path], out: Path, forced: set[str], force: bool, **kw: Any) -> Any:
     """render_notebooks, re-executing the reports in *forced* (their data moved) or all."""
-    from tradeshock.pipeline.render import render_notebooks
-
     return render_notebooks(paths, out, force=True if force else set(forced), **kw)
 
 
 def _record_state(out: Path, state: dict[str, Any], result: RefreshResult,
                   post: Mapping[str, Mapping[str, Any]], digest: str) -> None:
     """Remember what each report was rendered from (failed reports keep their old entry)."""
-    from tradeshock.pipeline.render import OK, UP_TO_DATE
-
     post_digest = data_digest(post)
     reports = dict(state.get("reports") or {})
     for rec in result.summary.records:

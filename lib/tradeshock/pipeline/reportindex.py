@@ -24,19 +24,14 @@ from typing import Any
 from urllib.parse import quote
 
 from tradeshock import __version__
+from tradeshock.core.fileio import atomic_write_text
 from tradeshock.core.timefmt import utc_now
-from tradeshock.pipeline.render import (
-    FAILED,
-    INDEX_NAME,
-    MANIFEST_NAME,
-    OK,
-    UP_TO_DATE,
-    _atomic_write_text,
-)
+from tradeshock.pipeline.outputs import FAILED, INDEX_NAME, MANIFEST_NAME, OK, UP_TO_DATE
 
 __all__ = ["load_manifest", "write_manifest", "write_index", "index_html", "package_versions"]
 
-MANIFEST_FORMAT = 1
+#: The format of the render's ``manifest.json`` (not the pinned snapshot's manifest).
+INDEX_MANIFEST_FORMAT = 1
 _PACKAGES = (
     "papermill",
     "nbconvert",
@@ -104,20 +99,20 @@ def _clean(value: Any) -> Any:
 def write_manifest(out_dir: str | Path, manifest: Mapping[str, Any]) -> Path:
     """Write ``manifest.json`` atomically (with format, versions and a timestamp)."""
     data = dict(manifest)
-    data["format"] = MANIFEST_FORMAT
+    data["format"] = INDEX_MANIFEST_FORMAT
     data["tradeshock_version"] = __version__
     data["packages"] = package_versions()
     data.setdefault("generated_at", utc_now())
     data["reports"] = {k: data["reports"][k] for k in sorted(data.get("reports", {}))}
     path = Path(out_dir) / MANIFEST_NAME
-    _atomic_write_text(path, json.dumps(_clean(data), indent=2, allow_nan=False) + "\n")
+    atomic_write_text(path, json.dumps(_clean(data), indent=2, allow_nan=False) + "\n")
     return path
 
 
 def write_index(out_dir: str | Path, manifest: Mapping[str, Any]) -> Path:
     """Write ``index.html`` atomically from the manifest."""
     path = Path(out_dir) / INDEX_NAME
-    _atomic_write_text(path, index_html(manifest))
+    atomic_write_text(path, index_html(manifest))
     return path
 
 

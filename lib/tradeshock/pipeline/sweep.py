@@ -1,8 +1,9 @@
 """Sweeps: one report per value of a notebook parameter (``tradeshock render --sweep``).
 
-A sweep turns a notebook and a list of parameter rows into :class:`~tradeshock.render.RenderJob`
-objects for :func:`~tradeshock.render.render_jobs`; nothing here runs a kernel, so every problem
-is reported before any work.
+A sweep turns a notebook and a list of parameter rows into
+:class:`~tradeshock.pipeline.tasks.RenderJob` objects for
+:func:`~tradeshock.pipeline.render.render_jobs`; nothing here runs a kernel, so every problem is
+reported before any work.
 
 Spelling a sweep:
 
@@ -18,13 +19,13 @@ Spelling a sweep:
   fixed and swept.
 
 Every selected notebook must declare every swept parameter. Values are coerced to the declared
-types (:mod:`tradeshock.params`), and parameters that name market series or events are also
-checked against ``data/universe.csv`` and the event calendar (:data:`VALUE_CHECKS`: ``symbol``,
+types (:mod:`tradeshock.pipeline.params`), and parameters that name market series or events are
+also checked against ``data/universe.csv`` and the event calendar (:data:`VALUE_CHECKS`: ``symbol``,
 ``*_symbol``, ``symbols``, ``*_symbols``; ``event``, ``*_event``, ``events*``, ``*_events``), so
 an unknown symbol is an error naming the value and close matches, not a failed report.
 
 Report names are ``NOTEBOOK-VALUE[-VALUE...]`` built with
-:func:`~tradeshock.render.output_name` rules (``country_report`` x ``^N225`` ->
+:func:`~tradeshock.pipeline.naming.output_name` rules (``country_report`` x ``^N225`` ->
 ``country_report-N225``): only ``[A-Za-z0-9_-]``, so a value can never leave the output folder.
 Names that would clash (also when differing only in case, for case-insensitive disks), or run
 over 120 characters, get a short digest of their values appended (``country_report-N225-3f9a0c``).
@@ -44,8 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from tradeshock.errors import ValidationError
+from tradeshock.pipeline.naming import check_output_name, output_name
 from tradeshock.pipeline.params import NotebookParameters, TextValue, coerce_value
-from tradeshock.pipeline.render import RenderJob, check_output_name, declare_notebooks, output_name
+from tradeshock.pipeline.render import declare_notebooks
+from tradeshock.pipeline.tasks import RenderJob
 
 __all__ = [
     "SweepAxis",
@@ -88,7 +91,7 @@ class SweepRow:
 
 def parse_sweep(text: str) -> SweepAxis:
     """``"symbol=^N225,^HSI"`` -> ``SweepAxis("symbol", ("^N225", "^HSI"))`` (values are
-    :class:`~tradeshock.params.TextValue`, coerced later like ``-p`` values)."""
+    :class:`~tradeshock.pipeline.params.TextValue`, coerced later like ``-p`` values)."""
     example = "e.g. --sweep symbol=^N225,^HSI,^GDAXI"
     key, sep, rest = str(text).partition("=")
     key = key.strip()
@@ -357,8 +360,8 @@ def _digest(values: Mapping[str, Any]) -> str:
 
 def report_name(stem: str, values: Mapping[str, Any], order: Sequence[str] = ()) -> str:
     """``NOTEBOOK-VALUE[-VALUE...]`` from the swept ``values`` (keys in ``order``, then the
-    rest); a safe :func:`~tradeshock.render.check_output_name` name of at most 120 characters
-    (longer ones are cut and end in a digest of the values)."""
+    rest); a safe :func:`~tradeshock.pipeline.naming.check_output_name` name of at most 120
+    characters (longer ones are cut and end in a digest of the values)."""
     parts = [output_name(stem)] + [_slug(values[k]) or "_" for k in _ordered(values, order)]
     name = "-".join(parts)
     if len(name) > _MAX_NAME:
@@ -380,7 +383,7 @@ def plan_sweep(
     """One :class:`RenderJob` per notebook and row, validated before any work.
 
     ``params`` are the fixed values (``-p``/``--params-file``; per-notebook sections allowed),
-    coerced as in :func:`~tradeshock.render.render_notebooks`. Raises one
+    coerced as in :func:`~tradeshock.pipeline.render.render_notebooks`. Raises one
     :class:`~tradeshock.errors.ValidationError` listing every problem: a swept parameter a
     notebook does not declare, a value of the wrong type or unknown to the data (``checks``,
     default :data:`VALUE_CHECKS`; naming the value and where it was given), a parameter both fixed
