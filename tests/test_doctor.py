@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from tradeshock.pipeline import doctor
 from tradeshock.data.cache import PriceCache
 from tradeshock.cli import main
-from tradeshock.data.market import load_prices
-from tradeshock.data.snapshot import copy_pinned
+from tradeshock.data.prices import load_prices
+from tradeshock.data.pin import copy_pinned
 
 
 def test_healthy_install_passes_every_check(tmp_path):

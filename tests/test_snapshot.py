@@ -12,11 +12,10 @@ import pytest
 from conftest import MALFORMED, MINI_SNAPSHOT, PINNED, SP500_CLOSES
 
 from tradeshock.data import snapshot
-from tradeshock.errors import DataError
-from tradeshock.data.market import load_prices
-from tradeshock.data.snapshot import (
-    PinnedSnapshot, PinnedSnapshotError, SnapshotFolder, SnapshotFormatError, pin, read_price_csv,
-)
+from tradeshock.data.pin import SIZE_BUDGET, pin
+from tradeshock.data.prices import load_prices
+from tradeshock.data.snapshot import PinnedSnapshot, SnapshotFolder, read_price_csv
+from tradeshock.errors import DataError, PinnedSnapshotError, SnapshotFormatError
 
 # --------------------------------------------------------------------------- snapshot folders
 
@@ -149,7 +148,7 @@ def test_committed_pinned_snapshot_is_intact_and_small():
     ps.verify(force=True)
     m = ps.manifest
     total = sum(p.stat().st_size for p in PINNED.iterdir())
-    assert total < snapshot.SIZE_BUDGET
+    assert total < SIZE_BUDGET
     assert not list(PINNED.glob("*.csv"))  # no raw CSV copies
     assert m["since"] == "2023-10-01"
     for sym, info in m["series"].items():
