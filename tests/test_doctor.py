@@ -64,6 +64,15 @@ def test_bad_snapshot_folder_is_reported(tmp_path):
     assert not c.ok and "no universe.csv" in c.detail
 
 
+def test_snapshot_folder_with_a_missing_series_file_is_reported(mini_copy):
+    assert doctor.check_snapshot_folder(mini_copy).ok
+    assert doctor.check_snapshot_folder(mini_copy).detail.endswith(": 5 series files")
+    (mini_copy / "SPY.csv").unlink()
+    c = doctor.check_snapshot_folder(mini_copy)
+    assert not c.ok and "1 series file(s) listed in universe.csv are missing (SPY)" in c.detail
+    assert "TRADESHOCK_SNAPSHOT" in c.fix
+
+
 def test_online_sources_reachable_or_a_note(monkeypatch):
     """Reachable hosts are ok; unreachable ones are a note naming the host and the offline way,
     not a failure (the pinned snapshot serves); TRADESHOCK_OFFLINE skips the check."""

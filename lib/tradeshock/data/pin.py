@@ -390,17 +390,11 @@ def closed_markets(calendars, days=EVENT_DAYS) -> list[tuple[str, list[str]]]:
 def render_sources_md(manifest: dict, universe: pd.DataFrame) -> str:
     """The human-readable companion of ``manifest.json``: provenance and caveats, short."""
     s = manifest["series"]
-    by_basis = lambda b: [k for k, v in s.items() if v["price_basis"] == b]  # noqa: E731
-    fx_dex = [k for k in s if k.startswith("DEX")]
-    transcribed = [k for k, v in s.items() if v.get("transcribed")]
     repos: dict[str, list[str]] = {}
     for k, v in s.items():
         src = v.get("source", {})
         key = f"{src.get('repository', '?')} — {src.get('upstream', '?')}"
         repos.setdefault(key, []).append(k)
-    cals = sorted({c for c in universe.get("exchange_calendar", []) if c}
-                  | {c for c in universe.get("home_calendar", []) if c} | {"XTAI"})
-    closures = closed_markets(cals)
     firms = manifest.get("firms", {})
     daily = firms.get(FIRMS_DAILY_FILE, {})
     iex = firms.get(FIRMS_IEX_FILE, {})
@@ -431,6 +425,38 @@ def render_sources_md(manifest: dict, universe: pd.DataFrame) -> str:
                  f"membership on 2025-04-01 | {firms[CONSTITUENTS_FILE]['rows']} |")
     L.append("")
     L.append("## Caveats an analyst must know\n")
+    L += _caveats(manifest, universe)
+    L.append("")
+    L.append("## Sources\n")
+    L.append("| repository — upstream provider | series |\n|---|---|")
+    for key in sorted(repos):
+        L.append(f"| {key} | {', '.join(sorted(repos[key]))} |")
+    for fname in (FIRMS_DAILY_FILE, FIRMS_IEX_FILE, CONSTITUENTS_FILE):
+        if fname in firms:
+            src = firms[fname].get("source", {})
+            L.append(f"| {src.get('repository', '?')} — {src.get('upstream', '?')} | `{fname}` |")
+    L.append("")
+    L.append(
+        "The data were taken from public repositories; the **upstream providers' terms apply** "
+        "(Yahoo Finance, FRED / Federal Reserve Board, Cboe, EIA, S&P Dow Jones Indices, "
+        "Alpaca/IEX and others). They are shipped here for replication of this study only.\n"
+    )
+    return "\n".join(L)
+
+
+def _caveats(manifest: dict, universe: pd.DataFrame) -> list[str]:
+    """The bullet points of SOURCES.md's "Caveats an analyst must know"."""
+    s = manifest["series"]
+    by_basis = lambda b: [k for k, v in s.items() if v["price_basis"] == b]  # noqa: E731
+    fx_dex = [k for k in s if k.startswith("DEX")]
+    transcribed = [k for k, v in s.items() if v.get("transcribed")]
+    cals = sorted({c for c in universe.get("exchange_calendar", []) if c}
+                  | {c for c in universe.get("home_calendar", []) if c} | {"XTAI"})
+    closures = closed_markets(cals)
+    firms = manifest.get("firms", {})
+    daily = firms.get(FIRMS_DAILY_FILE, {})
+    iex = firms.get(FIRMS_IEX_FILE, {})
+    L = []
     yfx = by_basis("yahoo_fx_snapshot")
     if yfx:
         L.append(
@@ -488,22 +514,7 @@ def render_sources_md(manifest: dict, universe: pd.DataFrame) -> str:
             "- **Short coverage**: "
             + ", ".join(f"{k} {s[k]['first']} … {s[k]['last']}" for k in short) + "."
         )
-    L.append("")
-    L.append("## Sources\n")
-    L.append("| repository — upstream provider | series |\n|---|---|")
-    for key in sorted(repos):
-        L.append(f"| {key} | {', '.join(sorted(repos[key]))} |")
-    for fname in (FIRMS_DAILY_FILE, FIRMS_IEX_FILE, CONSTITUENTS_FILE):
-        if fname in firms:
-            src = firms[fname].get("source", {})
-            L.append(f"| {src.get('repository', '?')} — {src.get('upstream', '?')} | `{fname}` |")
-    L.append("")
-    L.append(
-        "The data were taken from public repositories; the **upstream providers' terms apply** "
-        "(Yahoo Finance, FRED / Federal Reserve Board, Cboe, EIA, S&P Dow Jones Indices, "
-        "Alpaca/IEX and others). They are shipped here for replication of this study only.\n"
-    )
-    return "\n".join(L)
+    return L
 
 
 def copy_pinned(dest: str | Path, src: str | Path | None = None) -> Path:
