@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRADESHOCK_CACHE", str(scratch / "cache"))
     try:
         from tradeshock.pipeline.dask_executor import DaskExecutor
-        from tradeshock.data.market import load_prices
+        from tradeshock.data.prices import load_prices
         from tradeshock.pipeline.process_executor import ProcessExecutor
         from tradeshock.pipeline.sweep import parse_sweep, plan_sweep, sweep_rows
 

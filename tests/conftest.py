@@ -121,7 +121,7 @@ def network_down(monkeypatch):
     import pandas_datareader.fred
     import yfinance
 
-    from tradeshock.data import market
+    from tradeshock.data import online
 
     calls = {"yahoo": 0, "fred": 0}
 
@@ -141,7 +141,7 @@ def network_down(monkeypatch):
 
     monkeypatch.setattr(yfinance, "download", download)
     monkeypatch.setattr(pandas_datareader.fred, "FredReader", FredReader)
-    monkeypatch.setattr(market, "ONLINE", market.OnlineSettings(timeout=1, attempts=2, backoff=0))
+    monkeypatch.setattr(online, "ONLINE", online.OnlineSettings(timeout=1, attempts=2, backoff=0))
     return calls
 
 

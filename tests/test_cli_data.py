@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import MALFORMED, MINI_SNAPSHOT
 
 from tradeshock.cli import main
-from tradeshock.data.market import load_prices
+from tradeshock.data.prices import load_prices
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tradeshock.analyses import crossasset
-from tradeshock.data import market
+from tradeshock.data.prices import load_prices
+from tradeshock.data.returns import price_levels, wide_returns
 from tradeshock.engine import regression
 from tradeshock.errors import StudyError
 
@@ -84,8 +85,8 @@ def test_pairwise_correlations_by_hand():
 
 @pytest.fixture(scope="module")
 def april():
-    p = market.load_prices(["^GSPC", "^IXIC", "^DJI", "^RUT", "DGS10"], start="2023-10-01")
-    return market.price_levels(p), market.wide_returns(p)
+    p = load_prices(["^GSPC", "^IXIC", "^DJI", "^RUT", "DGS10"], start="2023-10-01")
+    return price_levels(p), wide_returns(p)
 
 
 SELLOFF = ["2025-04-03", "2025-04-04", "2025-04-07", "2025-04-08"]

@@ -13,7 +13,8 @@ from scipy import stats
 
 from tradeshock.analyses import crosssection as cs
 from tradeshock import events
-from tradeshock.data import market
+from tradeshock.data.prices import load_prices
+from tradeshock.data.returns import wide_returns
 from tradeshock.errors import StudyError
 from tradeshock.data.universe import load_universe
 
@@ -97,8 +98,8 @@ def test_market_cars_own_day0_and_hand_car():
 def etf_facts():
     u = load_universe().set_index("symbol")
     etfs = u.index[u["group"] == "country_etf"].tolist()
-    prices = market.load_prices(etfs, start="2023-10-01")
-    rets = market.wide_returns(prices)
+    prices = load_prices(etfs, start="2023-10-01")
+    rets = wide_returns(prices)
     day0 = events.align("liberation_day", "XNYS").day0
     tab, excl = cs.market_cars(rets, {s: day0 for s in etfs}, [(0, 3)])
     rates = cs.country_rates(u.loc[etfs, "country"], events.tariff_measures())

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from tradeshock.pipeline import doctor
 from tradeshock.data.cache import PriceCache
 from tradeshock.cli import main
-from tradeshock.data.market import load_prices
-from tradeshock.data.snapshot import copy_pinned
+from tradeshock.data.prices import load_prices
+from tradeshock.data.pin import copy_pinned
 
 
 def test_healthy_install_passes_every_check(tmp_path):
@@ -62,6 +62,15 @@ def test_unwritable_reports_folder_is_reported(tmp_path):
 def test_bad_snapshot_folder_is_reported(tmp_path):
     c = doctor.check_snapshot_folder(tmp_path)
     assert not c.ok and "no universe.csv" in c.detail
+
+
+def test_snapshot_folder_with_a_missing_series_file_is_reported(mini_copy):
+    assert doctor.check_snapshot_folder(mini_copy).ok
+    assert doctor.check_snapshot_folder(mini_copy).detail.endswith(": 5 series files")
+    (mini_copy / "SPY.csv").unlink()
+    c = doctor.check_snapshot_folder(mini_copy)
+    assert not c.ok and "1 series file(s) listed in universe.csv are missing (SPY)" in c.detail
+    assert "TRADESHOCK_SNAPSHOT" in c.fix
 
 
 def test_online_sources_reachable_or_a_note(monkeypatch):

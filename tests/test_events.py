@@ -69,8 +69,13 @@ def test_key_events_resolve_with_expected_times(events):
 
 
 def test_calendars_have_an_explicit_start():
+    """One registry (tradeshock.data.calendars) for events and price validation: the same
+    calendar object, from 1990-01-01 whatever today's date is."""
+    from tradeshock.data.calendars import CALENDAR_START, get_calendar
+
     cal = ev.get_calendar("XNYS")
-    assert cal.sessions[0] == day("2000-01-03")
+    assert cal.sessions[0] == day("1990-01-02")  # 1990-01-01 was a holiday
+    assert cal is get_calendar("XNYS") and ev.CALENDAR_START == CALENDAR_START == "1990-01-01"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +156,7 @@ def test_untimed_asian_event_lands_in_the_us_session():
 
 def test_event_before_first_session_raises():
     with pytest.raises(ValidationError, match="before the first XNYS session"):
-        ev.align(at("1999-06-01 12:00", NY), "XNYS")
+        ev.align(at("1989-06-01 12:00", NY), "XNYS")  # calendars start 1990-01-01
 
 
 def test_event_after_last_session_raises():
@@ -256,7 +261,7 @@ def test_window_inputs():
     with pytest.raises(ValidationError, match="2025-04-18 is not a XNYS session"):
         ev.event_window("2025-04-18", "XNYS")
     with pytest.raises(ValidationError, match="starts before the first XNYS session"):
-        ev.event_window("2000-01-05", "XNYS", (-5, 0))
+        ev.event_window("1990-01-04", "XNYS", (-5, 0))  # the third session of the calendar
     a = ev.align("pause", "XNYS")
     assert ev.event_window(a, "XNYS", (0, 0))["session"].item() == day("2025-04-09")
     with pytest.raises(ValidationError, match="for XNYS, not XTKS"):

@@ -40,11 +40,12 @@ from tradeshock.errors import (
     DataUnavailableError,
     PartialDataWarning,
     RenderError,
+    SnapshotFormatError,
     StudyError,
     ValidationError,
 )
-from tradeshock.data.market import load_prices
-from tradeshock.data.snapshot import SnapshotFormatError, read_price_csv
+from tradeshock.data.prices import load_prices
+from tradeshock.data.snapshot import read_price_csv
 from tradeshock.engine.study import event_study
 from tradeshock.data.universe import UnknownSymbolError
 from helpers import needs_kernel
@@ -124,9 +125,9 @@ def test_fault_02_event_date_outside_the_data(no_snapshot_env, network_down, mon
 
     # an announcement before the exchange calendar starts
     with pytest.raises(ValidationError) as err:
-        ev.align(pd.Timestamp("1999-06-01 12:00", tz="America/New_York"), "XNYS")
+        ev.align(pd.Timestamp("1989-06-01 12:00", tz="America/New_York"), "XNYS")
     msg = str(err.value)
-    assert "is before the first XNYS session (2000-01-03" in msg
+    assert "is before the first XNYS session (1990-01-02; calendars start 1990-01-01)" in msg
     assert "Fix: drop the event or use a market whose calendar covers it" in msg
 
     # prices asked for dates no source holds (offline): every source listed with its reason

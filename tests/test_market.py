@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 from conftest import MINI_SNAPSHOT, SP500_CLOSES
 
-from tradeshock.data import market
-from tradeshock.data import snapshot
+from tradeshock.data import online, snapshot
 from tradeshock.data.cache import CacheCorruptionWarning, PriceCache
-from tradeshock.errors import DataError, DataUnavailableError
-from tradeshock.data.market import (
-    load_constituents, load_firms, load_prices, price_levels, returns, validate_prices,
-    wide_returns,
-)
+from tradeshock.data.calendars import get_calendar
+from tradeshock.data.firms import FIRM_OUTPUT_COLUMNS, load_constituents, load_firms, sp500_members
+from tradeshock.data.prices import OUTPUT_COLUMNS, load_prices, source_summary
+from tradeshock.data.returns import price_levels, returns, wide_returns
 from tradeshock.data.universe import UnknownSymbolError, load_universe, lookup
+from tradeshock.data.validate import validate_prices
+from tradeshock.errors import DataError, DataUnavailableError
 
 WINDOW = ("2025-04-02", "2025-04-09")
 
@@ -86,8 +86,8 @@ def test_sp500_closes_from_the_pinned_snapshot_offline(no_snapshot_env, network_
     assert closes(df) == pytest.approx(SP500_CLOSES)
     assert df.attrs["sources"] == {"^GSPC": "pinned"}
     assert network_down == {"yahoo": 0, "fred": 0}
-    assert list(df.columns) == list(market.OUTPUT_COLUMNS)
-    assert market.source_summary(df) == (
+    assert list(df.columns) == list(OUTPUT_COLUMNS)
+    assert source_summary(df) == (
         "Market data: pinned snapshot (data/snapshot) (1 series); data as of 2025-04-09.")
 
 
@@ -213,7 +213,7 @@ def test_yahoo_download_is_parsed_cached_and_reused(no_snapshot_env, monkeypatch
 def test_yahoo_flat_columns_and_tz_aware_index_are_accepted():
     raw = _recorded_yahoo_frame("^GSPC").droplevel("Ticker", axis=1)
     raw.index = raw.index.tz_localize("America/New_York")
-    out = market._parse_yahoo(raw, "^GSPC")
+    out = online._parse_yahoo(raw, "^GSPC")
     assert list(out["date"].dt.strftime("%Y-%m-%d")) == ["2025-04-02", "2025-04-03", "2025-04-04"]
     assert out["date"].dt.tz is None
 
@@ -392,9 +392,9 @@ def test_validation_finds_each_kind_of_problem():
 
 
 def test_validation_calendars_do_not_depend_on_today():
-    cal = market.get_calendar("XNYS")
+    cal = get_calendar("XNYS")
     assert cal.first_session <= pd.Timestamp("1990-01-02")
-    assert market.get_calendar("XTKS").first_session.year == 1997  # its earliest date
+    assert get_calendar("XTKS").first_session.year == 1997  # its earliest date
 
 
 # --------------------------------------------------------------------------- firms
@@ -403,7 +403,7 @@ def test_validation_calendars_do_not_depend_on_today():
 def test_firms_yahoo_daily_primary_iex_only_extends(no_snapshot_env):
     f = load_firms("2025-09-01", "2025-09-12", symbols=["AAPL", "ORLY"])
     assert set(f["source"]) == {"pinned"}
-    assert list(f.columns) == list(market.FIRM_OUTPUT_COLUMNS)
+    assert list(f.columns) == list(FIRM_OUTPUT_COLUMNS)
     for _, g in f.groupby("symbol"):
         daily, iex = g[g["feed"] == "yahoo_daily"], g[g["feed"] == "iex"]
         assert daily["date"].max() == pd.Timestamp("2025-09-08")
@@ -441,7 +441,7 @@ def test_constituents_from_the_pinned_snapshot(no_snapshot_env):
     c = load_constituents()
     assert {"symbol", "name", "gics_sector", "gics_sub_industry", "in_sp500_2025-04-01"} <= set(c)
     assert c["in_sp500_2025-04-01"].sum() == 503
-    assert market.sp500_members()[:2] == ["A", "AAPL"]
+    assert sp500_members()[:2] == ["A", "AAPL"]
 
 
 def test_no_warnings_on_the_happy_path(no_snapshot_env):
@@ -454,5 +454,5 @@ def test_no_warnings_on_the_happy_path(no_snapshot_env):
 
 def test_source_summary_can_leave_the_date_to_the_caller(no_snapshot_env):
     df = load_prices("^GSPC", *WINDOW)
-    assert market.source_summary(df, as_of=False) == (
+    assert source_summary(df, as_of=False) == (
         "Market data: pinned snapshot (data/snapshot) (1 series).")

@@ -13,7 +13,8 @@ import pytest
 
 from tradeshock.analyses import anatomy
 from tradeshock.pipeline import checks
-from tradeshock.data import market
+from tradeshock.data.prices import load_prices
+from tradeshock.data.returns import price_levels, wide_returns
 from tradeshock.errors import ValidationError
 from tradeshock.pipeline.render import render_notebooks
 
@@ -89,8 +90,8 @@ def test_drawdown_table_by_hand():
 
 
 def test_sp500_drawdown_from_the_february_record_to_the_april_low():
-    prices = market.load_prices(["^GSPC"], start="2025-01-02", end="2025-12-31")
-    t = anatomy.drawdown_table(market.price_levels(prices), "2025-02-19", "2025-04-30",
+    prices = load_prices(["^GSPC"], start="2025-01-02", end="2025-12-31")
+    t = anatomy.drawdown_table(price_levels(prices), "2025-02-19", "2025-04-30",
                                "2025-04-02").loc["^GSPC"]
     assert t["peak close"] == pytest.approx(6144.15)
     assert t["trough date"] == pd.Timestamp("2025-04-08")
@@ -138,8 +139,8 @@ def test_summary_headlines_through_the_library():
     from tradeshock import events
     from tradeshock.engine.study import event_study
 
-    prices = market.load_prices(["^GSPC"], start="2023-10-01")
-    rets = market.wide_returns(prices)
+    prices = load_prices(["^GSPC"], start="2023-10-01")
+    rets = wide_returns(prices)
     day0 = events.align("liberation_day", "XNYS").day0
     assert round(100 * rets.loc[day0, "^GSPC"], 2) == -4.84
     assert round(100 * rets.loc[events.align("pause", "XNYS").day0, "^GSPC"], 2) == 9.52

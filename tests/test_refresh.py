@@ -51,7 +51,7 @@ def nb_dir(tmp_path) -> Path:
         new_markdown_cell("# gspc"),
         new_code_cell(f'symbol = "{SYMBOL}"', metadata={"tags": ["parameters"]}),
         new_code_cell(
-            "from tradeshock.data.market import load_prices\n"
+            "from tradeshock.data.prices import load_prices\n"
             "from tradeshock.pipeline.provenance import record\n"
             'prices = load_prices(symbol, start="2025-01-02")\n'
             'record(as_of=prices["date"].max(), source=prices.attrs["sources"][symbol])'
@@ -98,7 +98,7 @@ def fake_yahoo(monkeypatch, shared_snapshot):
     """
     import pandas_datareader.fred
     import yfinance
-    from tradeshock.data import market
+    from tradeshock.data import online
 
     gspc = _real_rows(shared_snapshot, "GSPC.csv")
     state = {"until": ONLINE_CUT, "calls": [], "fail": False}
@@ -128,7 +128,7 @@ def fake_yahoo(monkeypatch, shared_snapshot):
 
     monkeypatch.setattr(yfinance, "download", download)
     monkeypatch.setattr(pandas_datareader.fred, "FredReader", FredReader)
-    monkeypatch.setattr(market, "ONLINE", market.OnlineSettings(timeout=1, attempts=1, backoff=0))
+    monkeypatch.setattr(online, "ONLINE", online.OnlineSettings(timeout=1, attempts=1, backoff=0))
     monkeypatch.delenv("TRADESHOCK_OFFLINE", raising=False)
     monkeypatch.delenv("TRADESHOCK_SNAPSHOT", raising=False)
     state["gspc"] = gspc

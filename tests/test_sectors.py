@@ -9,7 +9,9 @@ import pytest
 from scipy import stats
 
 from tradeshock import events
-from tradeshock.data import market
+from tradeshock.data.firms import load_constituents, load_firms
+from tradeshock.data.prices import load_prices
+from tradeshock.data.returns import wide_returns
 from tradeshock.engine import regression
 from tradeshock.analyses import sectors
 from tradeshock.errors import StudyError
@@ -101,8 +103,8 @@ def test_sector_caar_tests_synthetic(synthetic):
 # ------------------------------------------------------------------------- real data (pinned)
 @pytest.fixture(scope="module")
 def etf():
-    prices = market.load_prices(SERIES + ["^GSPC"], start="2023-10-01", source="pinned")
-    rets = market.wide_returns(prices)
+    prices = load_prices(SERIES + ["^GSPC"], start="2023-10-01", source="pinned")
+    rets = wide_returns(prices)
     d0 = events.align("liberation_day", "XNYS").day0
     d9 = events.align("pause", "XNYS").day0
     kw = dict(model="market", market=rets["^GSPC"], estimation=(-260, -11))
@@ -164,10 +166,10 @@ def test_reversal_table_real(etf):
 
 
 def test_firm_level_kp_shrinks_bmp(etf):
-    firms = market.load_firms(start="2023-10-01", source="pinned")
-    cons = market.load_constituents(source="pinned")
+    firms = load_firms(start="2023-10-01", source="pinned")
+    cons = load_constituents(source="pinned")
     members = set(cons.loc[cons["in_sp500_2025-04-01"], "symbol"])
-    fr = market.wide_returns(firms)
+    fr = wide_returns(firms)
     cols = [c for c in fr.columns if c in members]
     assert len(cols) >= 480
     fm = etf["rets"]["^GSPC"].reindex(fr.index)

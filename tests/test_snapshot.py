@@ -12,11 +12,11 @@ import pytest
 from conftest import MALFORMED, MINI_SNAPSHOT, PINNED, SP500_CLOSES
 
 from tradeshock.data import snapshot
-from tradeshock.errors import DataError
-from tradeshock.data.market import load_prices
-from tradeshock.data.snapshot import (
-    PinnedSnapshot, PinnedSnapshotError, SnapshotFolder, SnapshotFormatError, pin, read_price_csv,
-)
+from tradeshock.data.foldercheck import validate_snapshot_folder
+from tradeshock.data.pin import SIZE_BUDGET, pin
+from tradeshock.data.prices import load_prices
+from tradeshock.data.snapshot import PinnedSnapshot, SnapshotFolder, read_price_csv
+from tradeshock.errors import DataError, PinnedSnapshotError, SnapshotFormatError
 
 # --------------------------------------------------------------------------- snapshot folders
 
@@ -66,6 +66,60 @@ def test_provenance_is_parsed():
         "Yahoo Finance through the yfinance Python package."
     assert firms[snapshot.FIRMS_IEX]["commits"] == ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]
     assert firms[snapshot.CONSTITUENTS]["license"] == "ODC-PDDL-1.0"
+
+
+# --------------------------------------------------------------------------- folder validation
+
+
+def test_folder_report_of_a_good_folder(mini_copy):
+    rep = validate_snapshot_folder(mini_copy, since="2025-04-02")
+    assert rep.ok and rep.path == mini_copy
+    assert rep.checked == ["DGS10", "EWJ", "EWY", "SPY", "^GSPC"]  # sorted
+    assert rep.unlisted == rep.absent == rep.empty == [] and rep.unreadable == {}
+    assert rep.last["^GSPC"] == pd.Timestamp("2025-04-10")
+    assert rep.series["^GSPC"]["date"].min() == pd.Timestamp("2025-04-02")  # cut at since
+    assert rep.spans["^GSPC"] == (pd.Timestamp("2025-03-31"), 9)  # the whole file
+    assert set(rep.problems["severity"]) <= {"warning"}
+    rep.raise_for_errors("nothing was done")  # no error: returns
+
+
+def test_folder_report_collects_every_unreadable_file_and_error(mini_copy):
+    shutil.copy(MALFORMED / "bad_date.csv", mini_copy / "GSPC.csv")
+    shutil.copy(MALFORMED / "text_in_price.csv", mini_copy / "DGS10.csv")
+    (mini_copy / "SPY.csv").unlink()
+    rep = validate_snapshot_folder(mini_copy, ["^GSPC", "DGS10", "SPY", "EWJ", "NOPE"])
+    assert not rep.ok and rep.absent == ["NOPE"] and list(rep.series) == ["EWJ"]
+    assert set(rep.unreadable) == {"^GSPC", "DGS10", "SPY"}
+    assert isinstance(rep.unreadable["^GSPC"], SnapshotFormatError)
+    with pytest.raises(DataError) as err:
+        rep.raise_for_errors("nothing was written")
+    msg = str(err.value)
+    assert "3 series files of snapshot folder" in msg and "nothing was written" in msg
+    assert "GSPC.csv" in msg and "line 4" in msg and "DGS10.csv" in msg and "line 3" in msg
+    assert "lists SPY but" in msg and "SPY.csv does not exist" in msg
+    # read=False: only universe.csv and the files' presence, nothing parsed
+    quick = validate_snapshot_folder(mini_copy, read=False)
+    assert set(quick.unreadable) == {"SPY"} and quick.series == {}
+
+
+def test_folder_report_raises_validation_errors_with_the_callers_words(mini_copy):
+    (mini_copy / "SPY.csv").write_text(
+        "date,open,high,low,close,adj_close,volume\n2025-04-01,,,,,-5,\n2025-04-02,,,,,500,\n")
+    rep = validate_snapshot_folder(mini_copy)
+    assert list(rep.errors["problem"]) == ["non_positive"]
+    with pytest.raises(DataError, match=r"fail validation \(1 error\(s\)\); nothing was rendered:"
+                                        r"\n  SPY 2025-04-01: non_positive.*\nFix it"):
+        rep.raise_for_errors("nothing was rendered", "Fix it.")
+
+
+def test_folder_series_outside_the_universe_are_skipped_or_included(mini_copy):
+    uni = (mini_copy / "universe.csv").read_text()
+    (mini_copy / "universe.csv").write_text(uni + uni.splitlines()[1].replace("^GSPC", "XTRA", 1)
+                                            + "\n")
+    skipped = validate_snapshot_folder(mini_copy)
+    assert skipped.unlisted == ["XTRA"] and "XTRA" not in skipped.series
+    included = validate_snapshot_folder(mini_copy, include_unlisted=True)
+    assert "XTRA" in included.series and "XTRA" in set(included.universe["symbol"])
 
 
 # --------------------------------------------------------------------------- pin
@@ -149,7 +203,7 @@ def test_committed_pinned_snapshot_is_intact_and_small():
     ps.verify(force=True)
     m = ps.manifest
     total = sum(p.stat().st_size for p in PINNED.iterdir())
-    assert total < snapshot.SIZE_BUDGET
+    assert total < SIZE_BUDGET
     assert not list(PINNED.glob("*.csv"))  # no raw CSV copies
     assert m["since"] == "2023-10-01"
     for sym, info in m["series"].items():

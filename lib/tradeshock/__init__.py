@@ -32,12 +32,12 @@ _API: dict[str, str] = {
     "tariff_measures": "tradeshock.events.rates",
     # data
     "load_universe": "tradeshock.data.universe",
-    "load_prices": "tradeshock.data.market",
-    "load_firms": "tradeshock.data.market",
-    "returns": "tradeshock.data.market",
-    "wide_returns": "tradeshock.data.market",
-    "price_levels": "tradeshock.data.market",
-    "validate_prices": "tradeshock.data.market",
+    "load_prices": "tradeshock.data.prices",
+    "load_firms": "tradeshock.data.firms",
+    "returns": "tradeshock.data.returns",
+    "wide_returns": "tradeshock.data.returns",
+    "price_levels": "tradeshock.data.returns",
+    "validate_prices": "tradeshock.data.validate",
     # engine
     "event_study": "tradeshock.engine.study",
     "EventStudyResult": "tradeshock.engine.study",
@@ -63,9 +63,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     # ruff: noqa: F401
-    from tradeshock.data.market import (load_firms, load_prices, price_levels, returns,
-                                        validate_prices, wide_returns)
+    from tradeshock.data.firms import load_firms
+    from tradeshock.data.prices import load_prices
+    from tradeshock.data.returns import price_levels, returns, wide_returns
     from tradeshock.data.universe import load_universe
+    from tradeshock.data.validate import validate_prices
     from tradeshock.engine.regression import event_dummy_regression, sur_event_regression
     from tradeshock.engine.study import EventStudyResult, event_study
     from tradeshock.events.align import align, align_many, event_window

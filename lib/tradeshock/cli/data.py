@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tradeshock.errors import DataError
+from tradeshock.errors import DataError, PinnedSnapshotError
 
 _SNAPSHOT_HELP = (
     "Offline snapshot folder (format of ../shared/data/market). Default: $TRADESHOCK_SNAPSHOT."
@@ -78,8 +78,8 @@ def status(ctx, symbols, start, end, as_csv, snapshot) -> None:
     Offline only: nothing is downloaded. "missing" counts sessions of the series' exchange
     calendar without a row ("-" when the series has no exchange calendar).
     """
-    from tradeshock.data.market import series_status
     from tradeshock.data.snapshot import PinnedSnapshot, resolve_snapshot_dir
+    from tradeshock.data.status import series_status
 
     o = _opts(ctx, snapshot=snapshot)
     st = series_status(list(symbols) or None, start, end, o.get("snapshot"), o.get("cache_dir"))
@@ -118,44 +118,30 @@ def import_(ctx, directory, symbols, since) -> None:
     the snapshot folder or the pinned snapshot.
     """
     from tradeshock.data.cache import PriceCache
-    from tradeshock.data.market import validate_prices
-    from tradeshock.data.snapshot import SnapshotFolder
+    from tradeshock.data.foldercheck import validate_snapshot_folder
     from tradeshock.data.universe import load_universe, lookup
 
     o = _opts(ctx)
-    folder = SnapshotFolder(directory)
     uni = load_universe()
-    wanted = list(symbols) or list(folder.symbols)
     if symbols:
-        lookup(wanted, uni)
-    ours = set(uni["symbol"])
-    skipped = [s for s in wanted if s not in ours]
-    absent = [s for s in wanted if s in ours and not folder.has(s)]
-    if absent and symbols:
-        raise DataError(f"not in snapshot folder {directory}: {', '.join(absent)}")
-    frames = {}
-    for s in wanted:
-        if s in ours and folder.has(s):
-            df = folder.read_series(s)
-            if since:
-                df = df[df["date"] >= pd.Timestamp(since)]
-            if len(df):
-                frames[s] = df
-    if not frames:
+        lookup(list(symbols), uni)
+    report = validate_snapshot_folder(directory, list(symbols) or None, since=since, universe=uni)
+    if report.absent and symbols:
+        raise DataError(f"not in snapshot folder {directory}: {', '.join(report.absent)}")
+    report.raise_for_errors("nothing was imported (the cache keeps what it had)",
+                            "Fix those rows, or import another snapshot folder.")
+    if not report.series:
         raise DataError(f"nothing to import from {directory}")
-    allp = pd.concat([df.assign(symbol=s) for s, df in frames.items()], ignore_index=True)
-    problems = validate_prices(allp, universe=uni, on_problem="raise")
     cache = PriceCache(o.get("cache_dir"))
-    for s, df in frames.items():
+    for s, df in report.series.items():
         cache.write(s, df, origin="snapshot", covered_start=since, covered_end=df["date"].max(),
                     snapshot=str(Path(directory).resolve()))
-    click.echo(f"imported {len(frames)} series from {directory} into {cache.path}")
-    if len(problems):
-        counts = problems.groupby("problem")["symbol"].agg(["size", "nunique"])
-        click.echo("warnings (kept; see `tradeshock data status`): " + "; ".join(
-            f"{k}: {r['size']} in {r['nunique']} series" for k, r in counts.iterrows()))
-    if skipped:
-        click.echo(f"not imported (not in data/universe.csv): {', '.join(skipped)}")
+    click.echo(f"imported {len(report.series)} series from {directory} into {cache.path}")
+    if report.warning_counts():
+        click.echo("warnings (kept; see `tradeshock data status`): "
+                   + "; ".join(report.warning_counts()))
+    if report.unlisted:
+        click.echo(f"not imported (not in data/universe.csv): {', '.join(report.unlisted)}")
 
 
 @data.command("fetch")
@@ -170,7 +156,7 @@ def fetch(ctx, symbols, start, end) -> None:
     Needs network access. Each series uses its online source from data/universe.csv, with a
     timeout and retries with back-off. Exit status 1 if any series failed.
     """
-    from tradeshock.data.market import fetch_online
+    from tradeshock.data.online import fetch_online
     from tradeshock.data.universe import load_universe, lookup
 
     o = _opts(ctx)
@@ -206,7 +192,7 @@ def pin_cmd(snapshot_dir, since, out) -> None:
     file, as-of date) and SOURCES.md atomically, and prints what changed. Running it again on
     the same input changes nothing.
     """
-    from tradeshock.data.snapshot import pin
+    from tradeshock.data.pin import pin
 
     res = pin(snapshot_dir, out_dir=out, since=since)
     total = sum(v["bytes"] for v in res.manifest["files"].values())
@@ -233,8 +219,8 @@ def check(ctx, snapshot) -> None:
     data/universe.csv the source that would serve it (cache, snapshot folder, pinned). Prints
     the sources and as-of dates; exits non-zero with a message when something is missing.
     """
-    from tradeshock.data.market import series_status
-    from tradeshock.data.snapshot import PinnedSnapshot, PinnedSnapshotError
+    from tradeshock.data.snapshot import PinnedSnapshot
+    from tradeshock.data.status import series_status
 
     o = _opts(ctx, snapshot=snapshot)
     ps = PinnedSnapshot()

@@ -1,4 +1,6 @@
-"""Offline snapshots: snapshot folders (CSV) and the pinned replication snapshot (parquet).
+"""Reading offline snapshots: snapshot folders (CSV) and the pinned replication snapshot
+(parquet). Building the pinned snapshot is :mod:`tradeshock.data.pin`'s job; validating a whole
+snapshot folder is :mod:`tradeshock.data.foldercheck`'s.
 
 **Snapshot folder** (the format of ``../shared/data/market``): ``universe.csv`` (symbol, file,
 name, asset_class, …), one CSV per series with the header ``date,open,high,low,close,adj_close,
@@ -6,16 +8,15 @@ volume`` (blank = not available), ``PROVENANCE.md``, and ``firms/`` with ``SP500
 (``date,symbol,close,adj_close,volume``), ``SP500_IEX_CLOSES.csv`` (``date,symbol,close,volume``)
 and ``sp500_constituents.csv``. Long files (a ``symbol`` column) are read as well as one-series
 files. Parsing is strict: a bad date, text in a price column, a duplicate date or a row without
-any price raises :class:`SnapshotFormatError` naming the file and line.
+any price raises :class:`SnapshotFormatError` naming the file and line. ``PROVENANCE.md`` is parsed
+by :func:`parse_provenance` and :func:`parse_firm_provenance`.
 
-**Pinned snapshot** (``data/snapshot/``, committed): built by :func:`pin` (``tradeshock data
-pin``) from a snapshot folder: ``series.parquet`` (long form, every universe series from
-``since`` on), ``firms_daily.parquet`` and ``firms_iex.parquet`` (the two firm files),
-``constituents.parquet``, ``manifest.json`` (per series metadata and provenance, a sha256 per
-file, the as-of date) and ``SOURCES.md``. Every file is checked against its manifest sha256 the
-first time a process uses it; a modified or truncated file raises
-:class:`PinnedSnapshotError` saying how to restore it. Parquet is written deterministically, so
-re-pinning the same input gives byte-identical files.
+**Pinned snapshot** (``data/snapshot/``, committed; format :data:`PIN_FORMAT`): ``series.parquet``
+(long form, every universe series from ``since`` on), ``firms_daily.parquet`` and
+``firms_iex.parquet`` (the two firm files), ``constituents.parquet``, ``manifest.json`` (per series
+metadata and provenance, a sha256 per file, the as-of date) and ``SOURCES.md``. Every file is
+checked against its manifest sha256 the first time a process uses it; a modified or truncated
+file raises :class:`PinnedSnapshotError` saying how to restore it.
 """
 
 from __future__ import annotations
@@ -23,55 +24,41 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes, sha256_file
-from tradeshock.data.cache import FLOAT_COLUMNS, PRICE_COLUMNS, to_parquet_bytes
-from tradeshock.paths import DATA_DIR, PROJECT_ROOT
+from tradeshock.core.fileio import sha256_file
+from tradeshock.data.cache import FLOAT_COLUMNS, PRICE_COLUMNS
 from tradeshock.errors import DataError, PinnedSnapshotError, SnapshotFormatError
-from tradeshock.core.timefmt import iso_date
+from tradeshock.paths import DATA_DIR, PROJECT_ROOT
 
 #: The pinned snapshot committed with the repository.
 PINNED_DIR = DATA_DIR / "snapshot" if DATA_DIR is not None else None
+#: First date of the pinned snapshot (``tradeshock data pin --since``) and of the refresh's
+#: first download of a series.
 DEFAULT_SINCE = "2023-10-01"
-MANIFEST_FORMAT = "tradeshock-pinned-snapshot/1"
-#: The pinned snapshot must stay small enough to commit (issue 11: budget 8 MiB).
-SIZE_BUDGET = 8 * 2**20
+#: The ``format`` of a pinned snapshot's ``manifest.json``.
+PIN_FORMAT = "tradeshock-pinned-snapshot/1"
 
+# files of a snapshot folder
 FIRMS_DAILY = "firms/SP500_DAILY.csv"
 FIRMS_IEX = "firms/SP500_IEX_CLOSES.csv"
 CONSTITUENTS = "firms/sp500_constituents.csv"
 #: Column of the constituents file flagging membership on the eve of Liberation Day.
 MEMBER_FLAG = "in_sp500_2025-04-01"
 
+# files of the pinned snapshot
 SERIES_FILE = "series.parquet"
 FIRMS_DAILY_FILE = "firms_daily.parquet"
 FIRMS_IEX_FILE = "firms_iex.parquet"
 CONSTITUENTS_FILE = "constituents.parquet"
-MANIFEST = "manifest.json"
-SOURCES = "SOURCES.md"
+MANIFEST_FILE = "manifest.json"
+SOURCES_FILE = "SOURCES.md"
 
-#: The event days SOURCES.md reports market closures for (Liberation Day .. day after pause).
-EVENT_DAYS = ("2025-04-02", "2025-04-10")
-#: Home markets whose closures on event days SOURCES.md lists: calendar -> market name.
-HOME_MARKETS = {
-    "XNYS": "United States (NYSE)", "XLON": "United Kingdom", "XETR": "Germany (Xetra)",
-    "XPAR": "France", "XMIL": "Italy", "XMAD": "Spain", "XAMS": "Netherlands",
-    "XSWX": "Switzerland", "XSTO": "Sweden", "XTKS": "Japan", "XHKG": "Hong Kong",
-    "XSHG": "mainland China (Shanghai)", "XKRX": "South Korea", "XTAI": "Taiwan",
-    "XBOM": "India (BSE)", "XASX": "Australia", "XSES": "Singapore", "XKLS": "Malaysia",
-    "XBKK": "Thailand", "XIDX": "Indonesia", "XPHS": "Philippines", "XTSE": "Canada",
-    "XMEX": "Mexico", "BVMF": "Brazil", "XJSE": "South Africa", "XIST": "Turkey",
-}
-
-
+#: How to fix a damaged pinned snapshot (ends every :class:`PinnedSnapshotError` message).
 RESTORE_HINT = (
     "Restore it with `git checkout data/snapshot` (or rebuild it from a snapshot folder with "
     "`tradeshock data pin SNAPSHOT_DIR`)."
@@ -329,24 +316,24 @@ class PinnedSnapshot:
             return str(p)
 
     def exists(self) -> bool:
-        return (self.path / MANIFEST).is_file()
+        return (self.path / MANIFEST_FILE).is_file()
 
     @property
     def manifest(self) -> dict:
         if self._manifest is None:
-            f = self.path / MANIFEST
+            f = self.path / MANIFEST_FILE
             if not f.is_file():
                 raise PinnedSnapshotError(
-                    f"the pinned snapshot has no {self._label(MANIFEST)}. {RESTORE_HINT}"
+                    f"the pinned snapshot has no {self._label(MANIFEST_FILE)}. {RESTORE_HINT}"
                 )
             try:
                 m = json.loads(f.read_text(encoding="utf-8"))
-                if m.get("format") != MANIFEST_FORMAT:
-                    raise ValueError(f"format {m.get('format')!r}, expected {MANIFEST_FORMAT!r}")
+                if m.get("format") != PIN_FORMAT:
+                    raise ValueError(f"format {m.get('format')!r}, expected {PIN_FORMAT!r}")
                 m["files"], m["series"]  # noqa: B018 - presence check
             except (ValueError, KeyError, AttributeError) as exc:
                 raise PinnedSnapshotError(
-                    f"{self._label(MANIFEST)} is damaged ({exc}). {RESTORE_HINT}"
+                    f"{self._label(MANIFEST_FILE)} is damaged ({exc}). {RESTORE_HINT}"
                 ) from None
             self._manifest = m
         return self._manifest
@@ -367,7 +354,8 @@ class PinnedSnapshot:
             f = self.path / n
             if entry is None:
                 raise PinnedSnapshotError(
-                    f"{self._label(n)} is not listed in {self._label(MANIFEST)}. {RESTORE_HINT}"
+                    f"{self._label(n)} is not listed in {self._label(MANIFEST_FILE)}. "
+                    f"{RESTORE_HINT}"
                 )
             try:
                 st = f.stat()
@@ -484,7 +472,10 @@ def _section_about(text: str, needle: str, title: bool = False) -> str:
     return ""
 
 
-def _series_provenance(row: dict, per_file: dict[str, dict], text: str) -> dict:
+def series_provenance(row: dict, per_file: dict[str, dict], text: str) -> dict:
+    """Provenance of one series for the pinned manifest: repository, path, commit, url,
+    upstream, license, from its snapshot ``universe.csv`` *row* (``source`` column), the parsed
+    ``PROVENANCE.md`` (*per_file*, :func:`parse_provenance`) and its *text*."""
     info = dict(per_file.get(row.get("file", ""), {}))
     m = _UNIVERSE_SOURCE.match(row.get("source", ""))
     if m:
@@ -548,457 +539,10 @@ def parse_firm_provenance(text: str) -> dict[str, dict]:
     return out
 
 
-# --------------------------------------------------------------------------- pin
-
-
-@dataclass
-class PinResult:
-    """What :func:`pin` did."""
-
-    out_dir: Path
-    manifest: dict
-    changes: list[str] = field(default_factory=list)  # human-readable lines
-    notes: list[str] = field(default_factory=list)  # validation warnings etc.
-    written: list[str] = field(default_factory=list)  # files whose bytes changed
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.written)
-
-
-def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    data = {}
-    for f in schema:
-        col = df[f.name]
-        if pa.types.is_date32(f.type):
-            data[f.name] = pa.array(col.to_numpy().astype("datetime64[D]"), type=f.type)
-        elif pa.types.is_string(f.type):
-            data[f.name] = pa.array(col.astype(object).to_numpy(), type=f.type)
-        else:
-            data[f.name] = pa.array(col.to_numpy(), type=f.type, from_pandas=True)
-    return pa.Table.from_pydict(data, schema=schema)
-
-
-_SERIES_SCHEMA = pa.schema(
-    [("symbol", pa.string()), ("date", pa.date32())] + [(c, pa.float64()) for c in FLOAT_COLUMNS]
-)
-_DAILY_SCHEMA = pa.schema([("symbol", pa.string()), ("date", pa.date32()),
-                           ("close", pa.float64()), ("adj_close", pa.float64()),
-                           ("volume", pa.float64())])
-_IEX_SCHEMA = pa.schema([("symbol", pa.string()), ("date", pa.date32()),
-                         ("close", pa.float64()), ("volume", pa.float64())])
-
-# Compression options per file: zstd, dictionary only for symbols; byte-stream-split helps the
-# float32-derived Yahoo decimals of the firm file, hurts the 2-decimal IEX prices.
-_WRITE_OPTS = {
-    SERIES_FILE: dict(compression_level=19, use_dictionary=["symbol"]),
-    FIRMS_DAILY_FILE: dict(compression_level=19, use_dictionary=["symbol"],
-                           use_byte_stream_split=["close", "adj_close"]),
-    FIRMS_IEX_FILE: dict(compression_level=19, use_dictionary=["symbol"]),
-    CONSTITUENTS_FILE: dict(compression_level=19),
-}
-
-
-def pin(
-    snapshot_dir: str | Path,
-    out_dir: str | Path | None = None,
-    since: str | None = DEFAULT_SINCE,
-    universe: pd.DataFrame | None = None,
-) -> PinResult:
-    """Build the pinned snapshot in *out_dir* (default ``data/snapshot``) from a snapshot folder.
-
-    Reads every series of the folder's ``universe.csv`` from *since* on (a series that starts
-    later keeps its own start) and the firm files, validates them (strict CSV parsing, then
-    :func:`tradeshock.market.validate_prices`: errors abort, warnings are returned in
-    ``notes``), writes the parquet files, ``manifest.json`` and ``SOURCES.md`` atomically, and
-    returns what changed. Re-running on the same input leaves every file byte-identical.
-    """
-    from tradeshock.data import market# lazy: market imports this module
-    from tradeshock.data.universe import load_universe
-
-    folder = SnapshotFolder(snapshot_dir)
-    out = pinned_dir(out_dir)
-    since_ts = pd.Timestamp(since) if since else None
-    ours = load_universe() if universe is None else universe
-    ours_by = ours.set_index("symbol")
-    notes: list[str] = []
-
-    # ---- series
-    frames, meta_rows = [], {}
-    prov_text = folder.provenance()
-    per_file = parse_provenance(prov_text)
-    for sym in sorted(folder.symbols):
-        row = folder.row(sym)
-        df = folder.read_series(sym)
-        source_first, source_rows = df["date"].min(), len(df)
-        if since_ts is not None:
-            df = df[df["date"] >= since_ts]
-        if df.empty:
-            notes.append(f"{sym}: no observation since {since}; not pinned")
-            continue
-        df.insert(0, "symbol", sym)
-        frames.append(df)
-        meta_rows[sym] = (row, source_first, source_rows, df)
-    if not frames:
-        raise DataError(f"{folder.path}: no series with data since {since}; nothing to pin")
-    series = pd.concat(frames, ignore_index=True)
-
-    # universe for validation: ours where we know the series, else the snapshot's own rows
-    extra = [s for s in meta_rows if s not in ours_by.index]
-    vuni = ours
-    if extra:
-        add = folder.universe[folder.universe["symbol"].isin(extra)].copy()
-        add["measure"] = np.where(add.get("units", "") == "percent", "bp_change", "simple_return")
-        vuni = pd.concat([ours, add.reindex(columns=ours.columns, fill_value="")],
-                         ignore_index=True)
-        notes.append(
-            f"in the snapshot but not in data/universe.csv (pinned; add rows to use them with "
-            f"load_prices): {', '.join(extra)}"
-        )
-    missing = [s for s in ours["symbol"] if s not in meta_rows]
-    if missing:
-        notes.append("in data/universe.csv but not pinned from this snapshot: "
-                     + ", ".join(missing))
-    problems = market.validate_prices(series, universe=vuni, on_problem="report")
-    _check_problems(problems, "series", notes)
-
-    # ---- firms
-    daily, iex, cons = folder.firms_daily(), folder.firms_iex(), folder.constituents()
-    if since_ts is not None:
-        daily = None if daily is None else daily[daily["date"] >= since_ts].reset_index(drop=True)
-        iex = None if iex is None else iex[iex["date"] >= since_ts].reset_index(drop=True)
-    for label, fdf in (("firms (SP500_DAILY)", daily), ("firms (IEX)", iex)):
-        if fdf is not None:
-            p = market.validate_prices(fdf, default_calendar="XNYS", on_problem="report",
-                                       universe=ours, checks=("numeric", "duplicates"))
-            _check_problems(p, label, notes)
-
-    # ---- bytes
-    blobs: dict[str, bytes] = {
-        SERIES_FILE: to_parquet_bytes(_table(series, _SERIES_SCHEMA), **_WRITE_OPTS[SERIES_FILE])
-    }
-    if daily is not None:
-        blobs[FIRMS_DAILY_FILE] = to_parquet_bytes(_table(daily, _DAILY_SCHEMA),
-                                                   **_WRITE_OPTS[FIRMS_DAILY_FILE])
-    if iex is not None:
-        blobs[FIRMS_IEX_FILE] = to_parquet_bytes(_table(iex, _IEX_SCHEMA),
-                                                 **_WRITE_OPTS[FIRMS_IEX_FILE])
-    if cons is not None:
-        cschema = pa.schema([(c, pa.string()) for c in cons.columns])
-        blobs[CONSTITUENTS_FILE] = to_parquet_bytes(_table(cons, cschema),
-                                                    **_WRITE_OPTS[CONSTITUENTS_FILE])
-
-    # ---- manifest
-    series_meta = {}
-    for sym, (row, source_first, source_rows, df) in meta_rows.items():
-        o = ours_by.loc[sym].to_dict() if sym in ours_by.index else {}
-        first, last = df["date"].min(), df["date"].max()
-        series_meta[sym] = {
-            "name": o.get("name") or row.get("name", ""),
-            "asset_class": o.get("asset_class") or row.get("asset_class", ""),
-            "units": o.get("units") or row.get("units", ""),
-            "currency": o.get("currency") or row.get("currency", ""),
-            "calendar": o.get("exchange_calendar", row.get("exchange_calendar", "")),
-            "price_basis": row.get("price_basis") or o.get("price_basis", ""),
-            "columns": [c for c in FLOAT_COLUMNS if df[c].notna().any()],
-            "first": iso_date(first),
-            "last": iso_date(last),
-            "rows": int(len(df)),
-            "source_first": iso_date(source_first),
-            "source_rows": int(source_rows),
-            "truncated": bool(source_first < first),
-            "transcribed": row.get("transcribed", "0") in ("1", "true", "True"),
-            "file": row.get("file", ""),
-            "source": _series_provenance(row, per_file, prov_text),
-        }
-    firm_prov = parse_firm_provenance(prov_text)
-    firms_meta = {}
-    firm_files = ((FIRMS_DAILY_FILE, FIRMS_DAILY, daily), (FIRMS_IEX_FILE, FIRMS_IEX, iex))
-    for fname, src, fdf in firm_files:
-        if fdf is None:
-            continue
-        firms_meta[fname] = {
-            "from": src,
-            "symbols": int(fdf["symbol"].nunique()),
-            "rows": int(len(fdf)),
-            "first": iso_date(fdf["date"].min()),
-            "last": iso_date(fdf["date"].max()),
-            "source": firm_prov.get(src, {}),
-        }
-        if cons is not None and MEMBER_FLAG in cons.columns:
-            members = set(cons.loc[cons[MEMBER_FLAG] == "1", "symbol"])
-            firms_meta[fname]["members_without_prices"] = sorted(members - set(fdf["symbol"]))
-    if cons is not None:
-        firms_meta[CONSTITUENTS_FILE] = {
-            "from": CONSTITUENTS, "rows": int(len(cons)), "source": firm_prov.get(CONSTITUENTS, {}),
-        }
-    lasts = [v["last"] for v in series_meta.values()] + [
-        v["last"] for v in firms_meta.values() if "last" in v
-    ]
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "built_by": "tradeshock data pin",
-        "since": since_ts.strftime("%Y-%m-%d") if since_ts is not None else None,
-        "as_of": max(lasts),
-        "input": {
-            "universe.csv sha256": sha256_file(folder.path / "universe.csv"),
-            "PROVENANCE.md sha256": sha256_bytes(prov_text.encode()) if prov_text else None,
-        },
-        "writer": f"pyarrow {pa.__version__}",
-        "files": {
-            name: {"sha256": sha256_bytes(b), "bytes": len(b)} for name, b in blobs.items()
-        },
-        "series": series_meta,
-        "firms": firms_meta,
-    }
-    sources_md = render_sources_md(manifest, ours)
-    blobs[SOURCES] = sources_md.encode("utf-8")
-    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    total = sum(len(b) for b in blobs.values()) + len(manifest_bytes)
-    if total > SIZE_BUDGET:
-        raise DataError(
-            f"the pinned snapshot would take {total / 2**20:.1f} MiB, over the budget of "
-            f"{SIZE_BUDGET / 2**20:.0f} MiB; nothing was written. Pin from a later date "
-            "(--since) or fewer series."
-        )
-
-    # ---- what changed
-    old = None
-    if (out / MANIFEST).is_file():
-        try:
-            old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        except ValueError:
-            old = None
-    changes = describe_changes(old, manifest)
-
-    # ---- write (atomic per file; manifest last: it commits the set)
-    written = []
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in list(blobs.items()) + [(MANIFEST, manifest_bytes)]:
-        f = out / name
-        if f.is_file() and f.read_bytes() == data:
-            continue
-        atomic_write_bytes(f, data)
-        written.append(name)
-    if old:
-        for name in set(old.get("files", {})) - set(manifest["files"]):
-            (out / name).unlink(missing_ok=True)
-            written.append(f"-{name}")
-    if not changes and written:
-        changes.append("rewritten with the same series and dates: " + ", ".join(written))
-    return PinResult(out_dir=out, manifest=manifest, changes=changes, notes=notes, written=written)
-
-
-def _check_problems(problems: pd.DataFrame, label: str, notes: list[str]) -> None:
-    errors = problems[problems["severity"] == "error"]
-    if len(errors):
-        shown = "\n".join(
-            f"  {r.symbol} {r.date:%Y-%m-%d}: {r.problem} ({r.detail})"
-            for r in errors.head(15).itertuples()
-        )
-        raise DataError(
-            f"the snapshot's {label} fail validation ({len(errors)} error(s)); nothing was "
-            f"written:\n{shown}"
-        )
-    warn = problems[problems["severity"] != "error"]
-    if len(warn):
-        counts = warn.groupby(["symbol", "problem"]).size()
-        for (sym, prob), n in counts.items():
-            notes.append(f"{label} {sym}: {n} × {prob}")
-
-
-def describe_changes(old: dict | None, new: dict) -> list[str]:
-    """Series added, removed, extended or changed between two manifests (human-readable)."""
-    if not old:
-        return [f"new pinned snapshot: {len(new['series'])} series, as of {new['as_of']}"]
-    out = []
-    o, n = old.get("series", {}), new["series"]
-    added = sorted(set(n) - set(o))
-    removed = sorted(set(o) - set(n))
-    if added:
-        out.append(f"added: {', '.join(added)}")
-    if removed:
-        out.append(f"removed: {', '.join(removed)}")
-    for s in sorted(set(n) & set(o)):
-        a, b = o[s], n[s]
-        if (a.get("first"), a.get("last"), a.get("rows")) == (b["first"], b["last"], b["rows"]):
-            continue
-        if b["last"] > a.get("last", "") and b["first"] == a.get("first"):
-            more = b["rows"] - a.get("rows", 0)
-            out.append(f"extended: {s} {a.get('last')} -> {b['last']} (+{more} rows)")
-        else:
-            out.append(
-                f"changed: {s} {a.get('first')}..{a.get('last')} ({a.get('rows')} rows) -> "
-                f"{b['first']}..{b['last']} ({b['rows']} rows)"
-            )
-    for f in sorted(set(new.get("firms", {})) | set(old.get("firms", {}))):
-        a, b = old.get("firms", {}).get(f), new.get("firms", {}).get(f)
-        if a is None:
-            out.append(f"added: {f}")
-        elif b is None:
-            out.append(f"removed: {f}")
-        elif (a.get("rows"), a.get("last")) != (b.get("rows"), b.get("last")):
-            out.append(f"changed: {f} {a.get('rows')} rows to {a.get('last')} -> "
-                       f"{b.get('rows')} rows to {b.get('last')}")
-    for f in sorted(set(new["files"]) & set(old.get("files", {}))):
-        if new["files"][f] != old["files"][f] and not any(f in c for c in out):
-            out.append(f"data changed: {f} (same coverage, different values or encoding)")
-    if old.get("since") != new.get("since"):
-        out.append(f"since: {old.get('since')} -> {new.get('since')}")
-    return out
-
-
-# --------------------------------------------------------------------------- SOURCES.md
-
-
-def closed_markets(calendars, days=EVENT_DAYS) -> list[tuple[str, list[str]]]:
-    """[(market, [closed weekdays])] for the given calendars over the event days."""
-    from tradeshock.data.market import get_calendar  # lazy: market imports this module
-
-    out = []
-    weekdays = pd.bdate_range(*days)
-    for code in calendars:
-        try:
-            cal = get_calendar(code)
-        except Exception:  # noqa: BLE001 - unknown calendar: nothing to report
-            continue
-        closed = [f"{d:%a} {d.day} {d:%b}" for d in weekdays if not cal.is_session(d)]
-        if closed:
-            out.append((f"{HOME_MARKETS.get(code, code)} ({code})", closed))
-    return out
-
-
-def render_sources_md(manifest: dict, universe: pd.DataFrame) -> str:
-    """The human-readable companion of ``manifest.json``: provenance and caveats, short."""
-    s = manifest["series"]
-    by_basis = lambda b: [k for k, v in s.items() if v["price_basis"] == b]  # noqa: E731
-    fx_dex = [k for k in s if k.startswith("DEX")]
-    transcribed = [k for k, v in s.items() if v.get("transcribed")]
-    repos: dict[str, list[str]] = {}
-    for k, v in s.items():
-        src = v.get("source", {})
-        key = f"{src.get('repository', '?')} — {src.get('upstream', '?')}"
-        repos.setdefault(key, []).append(k)
-    cals = sorted({c for c in universe.get("exchange_calendar", []) if c}
-                  | {c for c in universe.get("home_calendar", []) if c} | {"XTAI"})
-    closures = closed_markets(cals)
-    firms = manifest.get("firms", {})
-    daily = firms.get(FIRMS_DAILY_FILE, {})
-    iex = firms.get(FIRMS_IEX_FILE, {})
-
-    L = []
-    L.append("# Pinned market data: sources and caveats\n")
-    L.append(
-        f"Built by `tradeshock data pin` from an offline snapshot folder; **as of "
-        f"{manifest['as_of']}**. Every series of that folder's `universe.csv` from "
-        f"{manifest['since']} on (a series that starts later keeps its own start), plus the "
-        "S&P 500 member files. `manifest.json` gives per series its coverage, units, calendar, "
-        "price basis, source repository, path and commit, and upstream provider, and a sha256 "
-        "per file (checked on first use). Refresh with `tradeshock data pin SNAPSHOT_DIR`; "
-        "restore with `git checkout data/snapshot`.\n"
-    )
-    L.append("| file | content | rows |\n|---|---|---|")
-    L.append(f"| `{SERIES_FILE}` | {len(s)} market series, long form (symbol, date, open, high, "
-             f"low, close, adj_close, volume) | {sum(v['rows'] for v in s.values())} |")
-    if daily:
-        L.append(f"| `{FIRMS_DAILY_FILE}` | S&P 500 members, Yahoo daily close and adj_close, "
-                 f"{daily['first']} … {daily['last']}, {daily['symbols']} symbols | "
-                 f"{daily['rows']} |")
-    if iex:
-        L.append(f"| `{FIRMS_IEX_FILE}` | S&P 500 members, IEX last trades, {iex['first']} … "
-                 f"{iex['last']}, {iex['symbols']} symbols | {iex['rows']} |")
-    if CONSTITUENTS_FILE in firms:
-        L.append(f"| `{CONSTITUENTS_FILE}` | members with GICS sector and sub-industry, "
-                 f"membership on 2025-04-01 | {firms[CONSTITUENTS_FILE]['rows']} |")
-    L.append("")
-    L.append("## Caveats an analyst must know\n")
-    yfx = by_basis("yahoo_fx_snapshot")
-    if yfx:
-        L.append(
-            f"- **Yahoo FX pairs lag a day** ({', '.join(yfx)}): the value dated t is a "
-            "start-of-London-day snapshot that tracks the previous New York session. For "
-            f"event-day FX returns use the FRED noon rates {', '.join(fx_dex) or 'DEX*'}."
-        )
-    adj = by_basis("adjusted")
-    if adj:
-        L.append(
-            f"- **Adjusted-only ETFs** ({', '.join(adj)}): only `adj_close` "
-            "(dividend- and split-adjusted as of the source commit) is present; returns from it "
-            "are total returns, and its levels are not quoted prices."
-        )
-    L.append(
-        "- **Total returns: use `adj_close`** wherever it is present (the other ETFs and the "
-        "firms carry both: `close` as traded, `adj_close` dividend-adjusted). "
-        "`tradeshock.market.returns(..., basis=\"auto\")` does this."
-    )
-    L.append(
-        "- **Yields are in percent**: their daily changes are in basis points (`bp_change`), "
-        "never returns."
-    )
-    if iex:
-        L.append(
-            "- **IEX member file = last trades, unadjusted**: the close is the last IEX trade, "
-            "not the official consolidated close (typically within 0.3%), and prices are not "
-            "adjusted for splits or dividends. `load_firms` uses it only to extend members past "
-            f"{daily.get('last', 'the Yahoo file')}; the Yahoo daily file is primary."
-        )
-    if daily:
-        L.append(
-            "- **Firm caveats**: `close` is split-adjusted as of the download (≈ the file's last "
-            "date); `SW` rows before 2024-07-08 are Yahoo pre-listing history (dropped by "
-            "`load_firms`); membership is that of the source lists (survivorship)"
-            + (f"; members of 1 April 2025 without a Yahoo file: "
-               f"{', '.join(daily['members_without_prices'])}"
-               if daily.get("members_without_prices") else "")
-            + "."
-        )
-    if closures:
-        L.append(
-            f"- **Markets closed on event days** ({EVENT_DAYS[0]} … {EVENT_DAYS[1]}, weekdays): "
-            + "; ".join(f"{m}: {', '.join(d)}" for m, d in closures)
-            + ". US-listed country ETFs traded on those days while their home markets did not."
-        )
-    if transcribed:
-        L.append(
-            f"- **Transcribed copies** ({', '.join(transcribed)}): copied page by page from a "
-            "public code archive and checked (overlaps agree, OHLC consistent); see PROVENANCE."
-        )
-    short = [k for k, v in s.items() if v["first"] > "2024-01-01" or v["last"] < "2025-06-30"]
-    if short:
-        L.append(
-            "- **Short coverage**: "
-            + ", ".join(f"{k} {s[k]['first']} … {s[k]['last']}" for k in short) + "."
-        )
-    L.append("")
-    L.append("## Sources\n")
-    L.append("| repository — upstream provider | series |\n|---|---|")
-    for key in sorted(repos):
-        L.append(f"| {key} | {', '.join(sorted(repos[key]))} |")
-    for fname in (FIRMS_DAILY_FILE, FIRMS_IEX_FILE, CONSTITUENTS_FILE):
-        if fname in firms:
-            src = firms[fname].get("source", {})
-            L.append(f"| {src.get('repository', '?')} — {src.get('upstream', '?')} | `{fname}` |")
-    L.append("")
-    L.append(
-        "The data were taken from public repositories; the **upstream providers' terms apply** "
-        "(Yahoo Finance, FRED / Federal Reserve Board, Cboe, EIA, S&P Dow Jones Indices, "
-        "Alpaca/IEX and others). They are shipped here for replication of this study only.\n"
-    )
-    return "\n".join(L)
-
-
-def copy_pinned(dest: str | Path, src: str | Path | None = None) -> Path:
-    """Copy the pinned snapshot folder to *dest* (for tests and experiments)."""
-    dest = Path(dest)
-    shutil.copytree(pinned_dir(src), dest, dirs_exist_ok=True)
-    return dest
-
-
 __all__ = [
-    "PINNED_DIR", "DEFAULT_SINCE", "SnapshotFormatError", "PinnedSnapshotError", "SnapshotFolder",
-    "PinnedSnapshot", "PinResult", "read_price_csv", "resolve_snapshot_dir", "pinned_dir", "pin",
-    "parse_provenance", "parse_firm_provenance", "describe_changes", "render_sources_md",
-    "closed_markets", "copy_pinned",
+    "PINNED_DIR", "DEFAULT_SINCE", "PIN_FORMAT", "RESTORE_HINT", "MEMBER_FLAG", "FIRMS_DAILY",
+    "FIRMS_IEX", "CONSTITUENTS", "SERIES_FILE", "FIRMS_DAILY_FILE", "FIRMS_IEX_FILE",
+    "CONSTITUENTS_FILE", "MANIFEST_FILE", "SOURCES_FILE", "SnapshotFolder", "PinnedSnapshot",
+    "read_price_csv", "resolve_snapshot_dir", "pinned_dir", "parse_provenance",
+    "parse_firm_provenance", "series_provenance",
 ]
-

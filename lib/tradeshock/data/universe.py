@@ -160,7 +160,7 @@ def lookup(symbols, universe: pd.DataFrame | None = None) -> pd.DataFrame:
             unknown_symbol_message(
                 s, uni["symbol"], "data/universe.csv",
                 "Add a row to data/universe.csv to use a new series; S&P 500 members are loaded "
-                "with tradeshock.market.load_firms().",
+                "with tradeshock.load_firms().",
             )
             for s in unknown
         ]

@@ -15,9 +15,11 @@
   is after the US close; the alignment is flagged ``untimed=True``. Times that are an upper bound
   (``time_basis == "by"``) are used as given: the news was public by then.
 
-  Sessions, opens and closes come from exchange_calendars; no holiday is coded here. Calendars
-  are built with an explicit ``start`` (:data:`CALENDAR_START`), because the library default moves
-  with today's date; their last session is the library default end (about a year after today).
+  Sessions, opens and closes come from exchange_calendars through the package's one registry,
+  :func:`tradeshock.data.calendars.get_calendar` (re-exported here); no holiday is coded here.
+  Calendars start at :data:`CALENDAR_START` (1990-01-01, or a calendar's own earliest date),
+  because the library default moves with today's date; their last session is the library default
+  end (about a year after today).
 
 Event time (:func:`event_window`) counts a market's own sessions, so holidays are skipped; other
 events whose day 0 falls inside a window are reported by :func:`events_in_window`, never merged.
@@ -25,10 +27,8 @@ events whose day 0 falls inside a window are reported by :func:`events_in_window
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import functools
 import re
-import warnings
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeshock.data.calendars import CALENDAR_START, get_calendar
 from tradeshock.errors import ValidationError
 from tradeshock.events.calendar import get_event, load_events
 from tradeshock.events.schema import _cell_to_str, is_iso_date, _is_time_or_blank, _is_timezone
@@ -62,36 +63,12 @@ UNTIMED_RULE = (
     "its time zone); for US events that is after the US close"
 )
 
-#: Start of every exchange calendar built here (the exchange_calendars default moves with today).
-CALENDAR_START = "2000-01-01"
-
 #: Values of :attr:`Alignment.timing`.
 TIMINGS: tuple[str, ...] = ("intraday", "before_open", "after_close", "non_session")
 
 # --------------------------------------------------------------------------------------------
 # calendars and alignment
 # --------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=None)
-def get_calendar(code: str):
-    """The exchange_calendars calendar ``code`` (e.g. XNYS), from :data:`CALENDAR_START`."""
-    import exchange_calendars as xcals
-
-    try:
-        with warnings.catch_warnings():
-            # only exchange_calendars runs here; it still calls pandas APIs that pandas 3
-            # deprecates (Series.values on tz-aware data, DatetimeIndex.weekday): not ours to fix
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            return xcals.get_calendar(code, start=CALENDAR_START)
-    except xcals.errors.InvalidCalendarName:
-        close = difflib.get_close_matches(code.upper(), xcals.get_calendar_names(), n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise ValidationError(
-            f"unknown exchange calendar {code!r}.{hint} Fix: use an exchange_calendars code such "
-            "as XNYS, XTKS, XHKG, XETR, XLON (exchange_calendars.get_calendar_names() lists them)."
-        ) from None
 
 
 def _calendar(calendar) -> tuple[str, Any]:

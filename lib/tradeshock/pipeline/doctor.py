@@ -95,16 +95,26 @@ def check_pinned(path: str | Path | None = None) -> Check:
 
 
 def check_snapshot_folder(snapshot: str | Path | None = None) -> Check:
-    """The offline snapshot folder named by ``snapshot`` / ``TRADESHOCK_SNAPSHOT``, if any, is usable."""
+    """The offline snapshot folder named by ``snapshot`` / ``TRADESHOCK_SNAPSHOT``, if any, is usable:
+    its ``universe.csv`` parses and every series file it lists exists (files are not parsed here:
+    ``tradeshock data import`` and ``tradeshock refresh --snapshot`` validate every row)."""
+    from tradeshock.data.foldercheck import validate_snapshot_folder
+
     folder = snapshot or os.environ.get("TRADESHOCK_SNAPSHOT")
     if not folder:
         return Check("snapshot folder", True, "none set (TRADESHOCK_SNAPSHOT unset); the pinned snapshot serves")
-    p = Path(folder)
-    if not (p / "universe.csv").is_file():
-        return Check("snapshot folder", False, f"{p} has no universe.csv",
-                     "point TRADESHOCK_SNAPSHOT at a snapshot folder (universe.csv + one CSV per series), or unset it")
-    n = len(list(p.glob("*.csv"))) - 1
-    return Check("snapshot folder", True, f"{p}: {n} series files")
+    fix = ("point TRADESHOCK_SNAPSHOT at a snapshot folder (universe.csv + one CSV per series), "
+           "or unset it")
+    try:
+        report = validate_snapshot_folder(folder, include_unlisted=True, read=False)
+    except Exception as exc:  # noqa: BLE001 - not a snapshot folder (no or bad universe.csv)
+        return Check("snapshot folder", False, str(exc).split("\n")[0], fix)
+    if report.unreadable:
+        missing = list(report.unreadable)
+        return Check("snapshot folder", False,
+                     f"{report.path}: {len(missing)} series file(s) listed in universe.csv are "
+                     f"missing ({', '.join(missing[:8])}{' …' if len(missing) > 8 else ''})", fix)
+    return Check("snapshot folder", True, f"{report.path}: {len(report.checked)} series files")
 
 
 def check_online(hosts: tuple[tuple[str, str], ...] = ONLINE_HOSTS, timeout: float = 3.0) -> Check:
@@ -115,7 +125,7 @@ def check_online(hosts: tuple[tuple[str, str], ...] = ONLINE_HOSTS, timeout: flo
     """
     import socket
 
-    from tradeshock.data.market import is_offline
+    from tradeshock.data.online import is_offline
 
     if is_offline():
         return Check("online sources", True, "not checked: TRADESHOCK_OFFLINE is set", note=True)

@@ -7,8 +7,9 @@ run is detected, cleared and reported):
 1. **New data.** Online (the default unless ``TRADESHOCK_OFFLINE`` is set): every universe series
    is updated in the cache from its online source (:func:`update_series`). Offline
    (``snapshot=`` / ``--snapshot``, or ``TRADESHOCK_SNAPSHOT`` when offline): the snapshot folder
-   is validated like ``tradeshock data import`` validates (strict CSV parsing, then
-   :func:`~tradeshock.market.validate_prices`; errors stop the refresh before anything is
+   is validated as ``tradeshock data import`` validates it
+   (:func:`~tradeshock.data.foldercheck.validate_snapshot_folder`: strict CSV parsing, then
+   :func:`~tradeshock.data.validate.validate_prices`; errors stop the refresh before anything is
    rendered) and the render runs with ``TRADESHOCK_SNAPSHOT`` set to it.
 2. **Compare** the last date of every series, as ``load_prices`` would serve it
    (:func:`data_state`), with the data the reports were last rendered from
@@ -37,12 +38,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeshock.data.cache import PriceCache, standardize
 from tradeshock.core.envvars import temporary_environ
-from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.core.fileio import atomic_write_text
-from tradeshock.data.market import is_offline
 from tradeshock.core.timefmt import iso_date
+from tradeshock.data.cache import PriceCache, standardize
+from tradeshock.data.foldercheck import FolderReport, validate_snapshot_folder
+from tradeshock.data.online import fetch_online, is_offline
+from tradeshock.data.snapshot import DEFAULT_SINCE, resolve_snapshot_dir
+from tradeshock.data.status import series_status
+from tradeshock.data.universe import load_universe, lookup
+from tradeshock.data.validate import validate_prices
+from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.pipeline import reportindex
 from tradeshock.pipeline.lock import RenderLock
 from tradeshock.pipeline.naming import default_out_dir, output_name, resolve_notebooks
@@ -56,14 +62,12 @@ __all__ = [
     "GIVE_UP_AFTER",
     "SeriesFetch",
     "SeriesChange",
-    "SnapshotCheck",
     "RefreshResult",
     "refresh",
     "update_series",
     "update_cache",
     "online_symbols",
     "same_vintage",
-    "validate_snapshot",
     "data_state",
     "data_digest",
     "load_state",
@@ -122,15 +126,6 @@ class SeriesChange:
     @property
     def older(self) -> bool:
         return bool(self.before and self.after and self.after < self.before)
-
-
-@dataclass(frozen=True)
-class SnapshotCheck:
-    """A validated snapshot folder: the universe series it holds and their last dates."""
-
-    path: Path
-    last: dict[str, pd.Timestamp]
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -192,9 +187,6 @@ def data_state(
 
     ``snapshot`` defaults to ``$TRADESHOCK_SNAPSHOT`` (read now), like :func:`load_prices`.
     """
-    from tradeshock.data.market import series_status
-    from tradeshock.data.universe import load_universe
-
     uni = load_universe() if universe is None else universe
     st = series_status(None, snapshot=snapshot, cache_dir=cache_dir, universe=uni,
                        missing_sessions=False)
@@ -242,8 +234,6 @@ def same_vintage(cached: pd.DataFrame, fresh: pd.DataFrame, rtol: float = _RTOL)
 def _download(symbol: str, start: pd.Timestamp | None, end: pd.Timestamp | None,
               universe: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """One online download (not cached); the partial-download warning, if any, as a note."""
-    from tradeshock.data.market import fetch_online
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         df = fetch_online(symbol, start, end, universe=universe, write_cache=False)
@@ -271,13 +261,9 @@ def update_series(
     with the cache (:func:`same_vintage`) the newer rows are appended, else the entry's whole
     range is downloaded again (the cache never splices vintages). Without one, the series is
     downloaded from *since* (default: the pinned snapshot's start, 2023-10-01). The result is
-    validated (:func:`~tradeshock.market.validate_prices`) from *since* on before it is written;
-    any failure leaves the cache as it was and is returned, not raised.
+    validated (:func:`~tradeshock.data.validate.validate_prices`) from *since* on before it is
+    written; any failure leaves the cache as it was and is returned, not raised.
     """
-    from tradeshock.data.market import validate_prices
-    from tradeshock.data.snapshot import DEFAULT_SINCE
-    from tradeshock.data.universe import load_universe, lookup
-
     uni = load_universe() if universe is None else universe
     row = lookup([symbol], uni).iloc[0]
     since_ts = pd.Timestamp(since or DEFAULT_SINCE)
@@ -329,8 +315,6 @@ def update_series(
 
 def online_symbols(universe: pd.DataFrame | None = None) -> list[str]:
     """The universe series that have an online source (``online_source`` yahoo or fred)."""
-    from tradeshock.data.universe import load_universe
-
     uni = load_universe() if universe is None else universe
     has = uni["online_source"].isin(["yahoo", "fred"]) & (uni["online_symbol"].str.strip() != "")
     return list(uni.loc[has, "symbol"])
@@ -352,8 +336,6 @@ def update_cache(
     us), the remaining series are not tried, so an unattended run fails in seconds rather than
     after every series' retries; they are returned as failed, with ``error`` saying so.
     """
-    from tradeshock.data.universe import load_universe
-
     uni = load_universe() if universe is None else universe
     out: list[SeriesFetch] = []
     for sym in list(symbols) if symbols is not None else online_symbols(uni):
@@ -367,55 +349,6 @@ def update_cache(
         if on_fetch:
             on_fetch(res)
     return out
-
-
-# ============================================================================================
-# Offline: validate a snapshot folder
-
-
-def validate_snapshot(path: str | Path, since: str | None = None,
-                      universe: pd.DataFrame | None = None) -> SnapshotCheck:
-    """Validate the universe series of snapshot folder *path* from *since* (default 2023-10-01)
-    on, as ``tradeshock data import`` does: strict CSV parsing (errors name file and line) and
-    :func:`~tradeshock.market.validate_prices`. Errors raise :class:`DataError`; warnings are
-    returned, counted per problem."""
-    from tradeshock.data.market import validate_prices
-    from tradeshock.data.snapshot import DEFAULT_SINCE, SnapshotFolder
-    from tradeshock.data.universe import load_universe
-
-    folder = SnapshotFolder(path)
-    uni = load_universe() if universe is None else universe
-    since_ts = pd.Timestamp(since or DEFAULT_SINCE)
-    frames, last = [], {}
-    for sym in uni["symbol"]:
-        if folder.has(sym):
-            df = folder.read_series(sym)
-            df = df[df["date"] >= since_ts]
-            if len(df):
-                frames.append(df.assign(symbol=sym))
-                last[sym] = pd.Timestamp(df["date"].max())
-    if not frames:
-        raise DataError(
-            f"snapshot folder {folder.path} holds none of the series of data/universe.csv with "
-            f"data since {since_ts:%Y-%m-%d}; point --snapshot (or TRADESHOCK_SNAPSHOT) at a "
-            "folder in the format of ../shared/data/market"
-        )
-    problems = validate_prices(pd.concat(frames, ignore_index=True), universe=uni,
-                               on_problem="report")
-    errors = problems[problems["severity"] == "error"]
-    if len(errors):
-        shown = "\n".join(f"  {r.symbol} {r.date:%Y-%m-%d}: {r.problem} ({r.detail})"
-                          for r in errors.head(10).itertuples())
-        raise DataError(
-            f"snapshot folder {folder.path} fails validation ({len(errors)} error(s)); nothing "
-            f"was rendered and the reports were not touched:\n{shown}\nFix those rows, or point "
-            "--snapshot at another folder."
-        )
-    warn = problems[problems["severity"] != "error"]
-    counts = warn.groupby("problem")["symbol"].agg(["size", "nunique"]) if len(warn) else []
-    notes = [f"{k}: {r['size']} in {r['nunique']} series" for k, r in
-             (counts.iterrows() if len(counts) else [])]
-    return SnapshotCheck(folder.path, last, notes)
 
 
 # ============================================================================================
@@ -470,7 +403,6 @@ def refresh(
     :class:`~tradeshock.errors.RenderError` when another refresh holds the lock; in each case
     the reports are left as they were.
     """
-    from tradeshock.data.universe import load_universe
 
     out = Path(out_dir) if out_dir is not None else default_out_dir()
     paths = resolve_notebooks(list(notebooks), notebooks_dir) if render else []
@@ -520,9 +452,8 @@ def refresh(
 
 def _from_snapshot(result: RefreshResult, snapshot: str | Path | None,
                    cache_dir: str | Path | None, uni: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Validate the snapshot folder; the data state with it."""
-    from tradeshock.data.snapshot import resolve_snapshot_dir
-
+    """Validate the snapshot folder (its universe series since :data:`DEFAULT_SINCE`); the data
+    state with it."""
     snap_dir = resolve_snapshot_dir(snapshot)
     if snap_dir is None:
         raise DataError(
@@ -531,12 +462,20 @@ def _from_snapshot(result: RefreshResult, snapshot: str | Path | None,
             "TRADESHOCK_SNAPSHOT, or unset TRADESHOCK_OFFLINE to fetch online. The reports in "
             f"{result.out_dir} were not touched."
         )
-    check = validate_snapshot(snap_dir, universe=uni)
+    check = validate_snapshot_folder(snap_dir, since=DEFAULT_SINCE, universe=uni)
+    check.raise_for_errors("nothing was rendered and the reports were not touched",
+                           "Fix those rows, or point --snapshot at another folder.")
+    if not check.series:
+        raise DataError(
+            f"snapshot folder {check.path} holds none of the series of data/universe.csv with "
+            f"data since {DEFAULT_SINCE}; point --snapshot (or TRADESHOCK_SNAPSHOT) at a "
+            "folder in the format of ../shared/data/market"
+        )
     result.snapshot = check.path
     after = data_state(snapshot=snap_dir, cache_dir=cache_dir, universe=uni)
-    if check.warnings:
+    if check.warning_counts():
         result.notes.append("validation warnings (kept, as `tradeshock data import` keeps "
-                            "them): " + "; ".join(check.warnings))
+                            "them): " + "; ".join(check.warning_counts()))
     result.notes += _shadowed(after, check)
     return after
 
@@ -561,7 +500,7 @@ def _from_online(result: RefreshResult, today: Any, cache_dir: str | Path | None
     return data_state(cache_dir=cache_dir, universe=uni)
 
 
-def _shadowed(after: Mapping[str, Mapping[str, Any]], check: SnapshotCheck) -> list[str]:
+def _shadowed(after: Mapping[str, Mapping[str, Any]], check: FolderReport) -> list[str]:
     """Series the cache serves although the snapshot folder has newer rows."""
     hidden = [
         f"{s} (cache {rec['last']}, snapshot {check.last[s]:%Y-%m-%d})"
