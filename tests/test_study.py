@@ -22,7 +22,7 @@ import pytest
 import statsmodels.api as sm
 from tradeshock.errors import StudyError
 from tradeshock.engine.models import MODELS, fit_ols, get_model
-from tradeshock.engine.study import EXCLUSION_REASONS, EventStudyResult, event_study, parse_window
+from tradeshock.engine.study import EXCLUSION_REASONS, EventStudyResult, event_study
 
 REF = Path(__file__).resolve().parent / "results" / "estudy2"
 EST = ("2023-01-02", "2023-09-08")  # first 180 rows, inclusive
@@ -680,15 +680,6 @@ def test_bad_inputs_raise_study_error():
         event_study(r, market=m)
     with pytest.raises(StudyError, match="tz-aware"):
         event_study(r, pd.Timestamp("2023-01-02", tz="UTC"), market=m)
-
-
-def test_parse_window():
-    assert parse_window("-250:-11") == ("days", (-250, -11))
-    assert parse_window((0, 0)) == ("days", (0, 0))
-    kind, (a, b) = parse_window("2023-01-02:2023-09-08")
-    assert kind == "dates" and a == pd.Timestamp("2023-01-02") and b == pd.Timestamp("2023-09-08")
-    with pytest.raises(StudyError):
-        parse_window("2023-01-02:5")
 
 
 # -------------------------------------------------------------------------- result and options
