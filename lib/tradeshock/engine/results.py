@@ -10,14 +10,13 @@ shows percent. Test statistics come from :mod:`tradeshock.engine.inference` thro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tradeshock.core.windows import parse_window
+from tradeshock.core.windows import Window, parse_window
 from tradeshock.engine import inference
 from tradeshock.engine.models import ModelFit
 from tradeshock.errors import StudyError
@@ -31,6 +30,17 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "too_few_estimation_obs",
     "singular_design",
 )
+
+
+def _is_one_window(windows: Any) -> bool:
+    """Whether ``windows`` is one window (``(0, 3)``, ``"0:3"``) rather than a list of them."""
+    if isinstance(windows, (str, Window)):
+        return True
+    return (
+        isinstance(windows, (tuple, list))
+        and len(windows) == 2
+        and not any(isinstance(x, (tuple, list, str, Window)) for x in windows)
+    )
 
 
 class EventStudyResult:
@@ -368,6 +378,41 @@ class EventStudyResult:
         return self._excluded.copy()
 
     # -- tests
+    def car_by_security(
+        self, windows: Any = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Test each security's CAR: :func:`tradeshock.engine.inference.car_by_security`.
+
+        ``windows``: one window of day offsets inside the event window (``(0, 3)``, ``"0:3"``) or a
+        list of them; default: the result's CAR windows. Any window inside the event window
+        works, not only the CAR windows of the study. ``level``: coverage of the interval.
+
+        Returns one row per security (event id) with a return in the window, windows in the
+        order given: ``security, window_start, window_end, car, se, statistic, df, p_value,
+        ci_low, ci_high, n_days`` (fractions). ``se = s_i sqrt(L_i + xs_i'(X_i'X_i)^-1 xs_i)``
+        includes the estimation error of the normal-return model; ``statistic = car / se`` is
+        read against Student t with ``df = T_i - k_i`` (Campbell, Lo and MacKinlay 1997, ch. 4).
+        """
+        days = self._days
+        if windows is None:
+            wins = list(self._car_windows)
+        else:
+            if _is_one_window(windows):
+                windows = [windows]
+            wins = []
+            for w in windows:
+                a, b = parse_window(w, f"CAR window {w!r}", kind="days").bounds
+                if len(days) == 0 or a < days[0] or b > days[-1]:
+                    span = f"days {days[0]}..{days[-1]}" if len(days) else "no days"
+                    raise StudyError(
+                        f"CAR window {w!r} (days {a}..{b}) is not inside the event window "
+                        f"({span}); choose a window within it"
+                    )
+                wins.append((a, b))
+        tab = inference.car_by_security(self.data, wins, level=level)
+        tab["security"] = np.array(self._ids, dtype=object)[tab["security"].to_numpy(dtype=int)]
+        return tab
+
     @cached_property
     def _tests(self) -> pd.DataFrame:
         st = self._settings
