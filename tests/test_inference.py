@@ -433,7 +433,7 @@ def _statsmodels_car(y, X, est, ev, window_rows):
     pe = y[okw] - fit.predict(X[okw])
     xs = X[okw].sum().to_numpy()[None, :]
     se = math.sqrt(len(pe) * fit.scale + fit.get_prediction(xs).se_mean[0] ** 2)
-    return float(pe.sum()), se, fit.df_resid, int(len(pe))
+    return float(pe.sum()), se, fit.df_resid, len(pe)
 
 
 @pytest.mark.parametrize("model", ["factor", "market", "mean"])

@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-
 from tradeshock.core.windows import Window, check_window_order, parse_window
 from tradeshock.errors import StudyError, ValidationError, WindowError
 
@@ -45,8 +44,14 @@ def test_dates_from_pairs_and_strings():
         ("1:2:3", None, "START:END"),
         (5, None, "not a window: expected a pair"),
         ((1, 2, 3), None, "expected a pair"),
-        ((3, -3), "days", "start 3 is after end -3 .the window starts after it ends.; write the "
-                          "earlier offset first: -3:3"),
+        (
+            (3, -3),
+            "days",
+            (
+                r"start 3 is after end -3 \(the window starts after it ends\); write the earlier "
+                "offset first: -3:3"
+            ),
+        ),
         ("2023-09-08:2023-01-02", None, "start 2023-09-08 is after end 2023-01-02"),
         ("2023-01-02:5", None, "mixes a date and a day offset"),
         ((1.5, 3), None, "whole numbers"),

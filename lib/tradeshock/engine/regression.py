@@ -81,8 +81,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 from linearmodels.system import SUR
+from scipy import stats
 
 from tradeshock.errors import EventDummyCovarianceWarning, StudyError
 
