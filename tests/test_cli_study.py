@@ -37,7 +37,6 @@ def returns_csv(tmp_path: Path) -> Path:
 
 
 def test_study_writes_the_four_files(returns_csv, tmp_path):
-    pytest.importorskip("tradeshock.engine.inference")
     out = tmp_path / "out"
     res = run(
         "--returns",
@@ -105,7 +104,6 @@ def test_study_writes_the_four_files(returns_csv, tmp_path):
 
 @pytest.mark.parametrize("model, ref", [("mean", "mean_adj"), ("market_adjusted", "mrkt_adj")])
 def test_study_other_models(returns_csv, tmp_path, model, ref):
-    pytest.importorskip("tradeshock.engine.inference")
     out = tmp_path / model
     res = run("--returns", str(returns_csv), *ARGS, "--model", model, "--out", str(out))
     assert res.exit_code == 0, res.output
@@ -120,7 +118,6 @@ def test_study_other_models(returns_csv, tmp_path, model, ref):
 
 
 def test_study_excluded_security_is_reported(returns_csv, tmp_path):
-    pytest.importorskip("tradeshock.engine.inference")
     df = pd.read_csv(returns_csv)
     df.loc[df.date == "2023-10-10", "F07"] = np.nan
     df.to_csv(returns_csv, index=False)
@@ -218,7 +215,6 @@ def test_study_bad_arguments(returns_csv, tmp_path):
 
 
 def test_study_day_offsets_with_day0(returns_csv, tmp_path):
-    pytest.importorskip("tradeshock.engine.inference")
     out = tmp_path / "o"
     res = run(
         "--returns",

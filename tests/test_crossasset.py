@@ -114,7 +114,7 @@ def test_selloff_joint_test_rejects_for_sp500(april):
     res = regression.event_dummy_regression(
         y, None, SELLOFF + ["2025-04-09"],
         estimation_start="2024-04-01", estimation_end="2025-04-02")
-    assert res.test_joint_zero(SELLOFF).pval < 0.001
+    assert res.wald_joint_zero(SELLOFF).pval < 0.001
     assert res.gammas.set_index("day").loc["2025-04-09", "gamma"] > 0.08
 
 

@@ -87,8 +87,14 @@ def test_market_cars_own_day0_and_hand_car():
         mu = r[s].iloc[pos - 260: pos - 10].mean()               # estimation -260..-11
         car = (r[s].iloc[pos: pos + 4] - mu).sum()
         assert tab.loc[s, "CAR 0..3 (%)"] == pytest.approx(100 * car)
+        # independent: statsmodels OLS on a constant; the CAR of 4 prediction errors has
+        # variance 4 s^2 + var(4 mu_hat) = s^2 (4 + 16 / 250); t with 249 degrees of freedom
+        fit = sm.OLS(r[s].iloc[pos - 260: pos - 10].to_numpy(), np.ones(250)).fit()
+        se = np.sqrt(4 * fit.scale + fit.get_prediction(np.array([[4.0]])).se_mean[0] ** 2)
         sd = (r[s].iloc[pos - 260: pos - 10] - mu).std(ddof=1)
-        assert tab.loc[s, "t 0..3"] == pytest.approx(car / (sd * 2), rel=1e-6)
+        assert se == pytest.approx(sd * np.sqrt(4 + 16 / 250), rel=1e-12)
+        assert tab.loc[s, "t 0..3"] == pytest.approx(car / se, rel=1e-10)
+        assert tab.loc[s, "p 0..3"] == pytest.approx(2 * stats.t.sf(abs(car / se), 249), rel=1e-8)
     with pytest.raises(StudyError, match="not in the returns"):
         cs.market_cars(r, {"Z": pd.Timestamp("2025-04-03")}, [(0, 3)])
 

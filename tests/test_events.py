@@ -252,12 +252,12 @@ def test_golden_week_in_japan():
 
 
 def test_window_inputs():
-    assert ev.parse_window("-5:10") == (-5, 10)
-    assert ev.parse_window((-250, -11)) == (-250, -11)
+    # windows are read by tradeshock.core.windows.parse_window (tests/test_windows.py)
+    assert list(ev.event_window("2025-04-03", "XNYS", "-1:1")["offset"]) == [-1, 0, 1]
     with pytest.raises(ValidationError, match="START:END"):
-        ev.parse_window("-5..10")
+        ev.event_window("2025-04-03", "XNYS", "-5..10")
     with pytest.raises(ValidationError, match="starts after it ends"):
-        ev.parse_window((3, -3))
+        ev.event_window("2025-04-03", "XNYS", (3, -3))
     with pytest.raises(ValidationError, match="2025-04-18 is not a XNYS session"):
         ev.event_window("2025-04-18", "XNYS")
     with pytest.raises(ValidationError, match="starts before the first XNYS session"):

@@ -33,6 +33,7 @@ from tradeshock.engine.inference import (
     InferenceError,
     adjust_pvalues,
     average_cross_correlation,
+    car_by_security,
     car_tests,
     daily_tests,
 )
@@ -400,6 +401,124 @@ def test_forecast_error_correction_of_the_market_model():
         daily_tests(d1, ["patell"])["statistic"].iloc[0],
         sar1.sum() / math.sqrt(N * (T - 1) / (T - 3)),
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# per-security CAR test (car_by_security) against statsmodels, security by security
+# ------------------------------------------------------------------------------------------------
+
+
+def _panel_with_holes(seed: int = 4):
+    """SYNTHETIC returns of 6 securities on 3 factors, with missing returns and factor values."""
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2023-01-02", periods=140)
+    f = pd.DataFrame(rng.normal(0, 0.01, (140, 3)), idx, columns=["mkt", "smb", "hml"])
+    betas = rng.uniform(0.2, 1.5, (3, 6))
+    r = pd.DataFrame(
+        f.to_numpy() @ betas + rng.normal(0, 0.006, (140, 6)), idx, [f"S{i}" for i in range(6)]
+    )
+    r.iloc[rng.random(r.shape) < 0.06] = np.nan
+    f.iloc[[10, 55], 1] = np.nan  # missing factor values inside the estimation window
+    d0 = idx[120]
+    for c in r.columns:
+        r.loc[d0, c] = 0.01 if pd.isna(r.loc[d0, c]) else r.loc[d0, c]  # every one has day 0
+    return r, f, d0
+
+
+def _statsmodels_car(y, X, est, ev, window_rows):
+    """CAR, its se (sqrt(L s^2 + se_mean(xs)^2)) and df for one security, by statsmodels."""
+    ok = est & y.notna() & X.notna().all(axis=1)
+    fit = sm.OLS(y[ok], X[ok]).fit()
+    okw = window_rows & y.notna() & X.notna().all(axis=1)
+    pe = y[okw] - fit.predict(X[okw])
+    xs = X[okw].sum().to_numpy()[None, :]
+    se = math.sqrt(len(pe) * fit.scale + fit.get_prediction(xs).se_mean[0] ** 2)
+    return float(pe.sum()), se, fit.df_resid, len(pe)
+
+
+@pytest.mark.parametrize("model", ["factor", "market", "mean"])
+def test_car_by_security_matches_statsmodels_prediction_errors(model):
+    from tradeshock.engine.study import event_study
+
+    r, f, d0 = _panel_with_holes()
+    kw = {"factors": f} if model == "factor" else {"market": f["mkt"]} if model == "market" else {}
+    res = event_study(r, d0, model=model, estimation="2023-01-02:2023-06-01",
+                      event="2023-06-14:2023-07-03", missing="keep", min_estimation_obs=20, **kw)
+    tab = res.car_by_security([(0, 0), (-2, 3), (0, 8)], level=0.9)
+    assert list(tab.columns) == ["security", "window_start", "window_end", "car", "se",
+                                 "statistic", "df", "p_value", "ci_low", "ci_high", "n_days"]
+    cols = {"factor": ["mkt", "smb", "hml"], "market": ["mkt"], "mean": []}[model]
+    X = sm.add_constant(f[cols], has_constant="add") if cols else pd.DataFrame(
+        {"const": 1.0}, index=r.index)
+    est = (r.index >= "2023-01-02") & (r.index <= "2023-06-01")
+    day = pd.Series(np.arange(len(r)) - r.index.get_loc(d0), index=r.index)
+    checked = 0
+    for _, row in tab.iterrows():
+        rows = (day >= row["window_start"]) & (day <= row["window_end"])
+        car, se, dof, n = _statsmodels_car(r[row["security"]], X, est, rows, rows)
+        assert row["n_days"] == n
+        assert row["car"] == pytest.approx(car, rel=1e-9, abs=1e-15)
+        assert row["se"] == pytest.approx(se, rel=1e-9)
+        assert row["df"] == dof
+        assert row["statistic"] == pytest.approx(car / se, rel=1e-9, abs=1e-12)
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(car / se), dof), rel=1e-8)
+        q = stats.t.ppf(0.95, dof)
+        assert row["ci_low"] == pytest.approx(car - q * se, rel=1e-9)
+        assert row["ci_high"] == pytest.approx(car + q * se, rel=1e-9)
+        checked += 1
+    assert checked >= 15
+    # s_i is the OLS standard error of the regression: the study's resid_sd
+    one = res.car_by_security((0, 0)).set_index("security")
+    sd = res.estimates.set_index("security")["resid_sd"]
+    fac = (one["se"] / sd.reindex(one.index)) ** 2  # 1 + x'(X'X)^-1 x for one day
+    assert (fac > 1).all() and (fac < 1.5).all()
+
+
+def test_car_by_security_market_adjusted_has_no_estimation_error():
+    """Nothing estimated: se = sqrt(L * mean(AR_est^2)), t with T degrees of freedom."""
+    rng = np.random.default_rng(2)
+    E, A = rng.normal(0, 0.01, (50, 3)), rng.normal(0, 0.01, (4, 3))
+    tab = car_by_security(EventData(E, A, np.arange(4), np.zeros(3, dtype=int)), [(1, 3)])
+    s = np.sqrt((E**2).mean(axis=0))
+    np.testing.assert_allclose(tab["se"], s * math.sqrt(3), rtol=1e-12)
+    np.testing.assert_allclose(tab["car"], A[1:].sum(axis=0), rtol=1e-12)
+    assert (tab["df"] == 50).all() and list(tab["security"]) == [0, 1, 2]
+
+
+def test_car_by_security_size_is_exact_under_normal_errors():
+    """SYNTHETIC: 8000 securities, market model, 20 estimation rows, 5-day CAR, no event.
+
+    The CAR over its forecast-error se is t(18): a 5 % test rejects 5 % of the time. Reading it
+    against N(0, 1) instead would reject about 6.6 %; dropping the estimation-error term more.
+    """
+    rng = np.random.default_rng(2024)
+    n, T, L = 8000, 20, 5
+    m = rng.normal(0, 0.01, (T + L, n))
+    y = 0.5 * m + rng.normal(0, 0.01, (T + L, n))
+    X = np.stack([np.ones_like(m), m], axis=2)
+    Xe, ye = X[:T], y[:T]
+    b = np.linalg.solve(np.einsum("tni,tnj->nij", Xe, Xe), np.einsum("tni,tn->ni", Xe, ye)[..., None])[..., 0]
+    resid = y - np.einsum("tnk,nk->tn", X, b)
+    data = EventData(resid[:T], resid[T:], np.arange(L), np.full(n, 2), X[:T], X[T:])
+    tab = car_by_security(data, [(0, L - 1)])
+    rate = float((tab["p_value"] < 0.05).mean())
+    assert abs(rate - 0.05) < 0.0075  # 3 binomial sd
+    normal = float((2 * stats.norm.sf(tab["statistic"].abs()) < 0.05).mean())
+    assert normal > 0.058
+    s = np.sqrt((resid[:T] ** 2).sum(axis=0) / (T - 2))  # se without the estimation error
+    crude = tab["car"] / (s * math.sqrt(L))
+    assert float((2 * stats.t.sf(crude.abs(), T - 2) < 0.05).mean()) > 0.07
+
+
+def test_car_by_security_rows_and_errors():
+    data = _random_data(3, "market")
+    tab = car_by_security(data, [(-1, 1)])
+    assert 3 not in set(tab["security"])  # no event data: no row, as EventStudyResult.car
+    assert np.isnan(tab.set_index("security").loc[1, "se"])  # no estimation data: NaN, kept
+    with pytest.raises(InferenceError, match="level must be a coverage"):
+        car_by_security(data, [(0, 1)], level=95)
+    with pytest.raises(InferenceError, match="reaches outside the event rows"):
+        car_by_security(data, [(0, 9)])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -101,7 +101,12 @@ def test_sp500_drawdown_from_the_february_record_to_the_april_low():
     assert t["regained peak close"] == pd.Timestamp("2025-06-27")
 
 
-def test_ar_paths_bands_are_z_times_sd_and_sqrt_k():
+def test_ar_paths_bands_are_prediction_intervals():
+    """AR band: t quantile x statsmodels' se_obs of the day's prediction; CAR band after k days:
+    t quantile x sqrt(k s^2 + var(k mu_hat)) (constant mean, 50 estimation rows, t(49))."""
+    import statsmodels.api as sm
+    from scipy import stats
+
     from tradeshock.engine.study import event_study
 
     rng = np.random.default_rng(7)  # synthetic returns, for the band arithmetic only
@@ -109,11 +114,17 @@ def test_ar_paths_bands_are_z_times_sd_and_sqrt_k():
     r = pd.DataFrame(rng.normal(0, 0.01, (120, 2)), index=idx, columns=["A", "B"])
     res = event_study(r, idx[100], model="mean", estimation=(-60, -11), event=(-1, 3))
     p = anatomy.ar_paths(res)
-    sd = res.estimates.set_index("security")["resid_sd"]
     a = p[p["security"] == "A"]
-    z = 1.959963984540054
-    assert np.allclose(a["ar_high"] - a["ar"], z * sd["A"])
-    assert np.allclose(a["car_high"] - a["car"], z * sd["A"] * np.sqrt(np.arange(1, len(a) + 1)))
+    fit = sm.OLS(r["A"].iloc[40:90].to_numpy(), np.ones(50)).fit()
+    q = stats.t.ppf(0.975, 49)
+    se_day = fit.get_prediction(np.array([[1.0]])).se_obs[0]
+    k = np.arange(1, len(a) + 1)
+    se_car = np.sqrt(k * fit.scale + np.array(
+        [fit.get_prediction(np.array([[float(j)]])).se_mean[0] ** 2 for j in k]))
+    np.testing.assert_allclose(a["ar"], r["A"].iloc[99:104].to_numpy() - fit.params[0], rtol=1e-10)
+    np.testing.assert_allclose(a["ar_high"] - a["ar"], q * se_day, rtol=1e-10)
+    np.testing.assert_allclose(a["ar"] - a["ar_low"], q * se_day, rtol=1e-10)
+    np.testing.assert_allclose(a["car_high"] - a["car"], q * se_car, rtol=1e-10)
     assert np.allclose(a["car"], a["ar"].cumsum())
 
 

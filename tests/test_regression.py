@@ -28,6 +28,7 @@ from tradeshock.engine.regression import (
     default_hac_lags,
     event_dummy_regression,
     sur_event_regression,
+    wald_test,
 )
 
 SELLOFF = ["2025-04-03", "2025-04-04", "2025-04-07", "2025-04-08"]
@@ -204,7 +205,7 @@ def test_hac_variance_of_a_dummy_omits_the_event_day_variance(data):
 def test_wald_joint_zero_equals_hand_computation(data):
     y, m = data
     res = event_dummy_regression(y, m, EVENTS)
-    w = res.test_joint_zero(SELLOFF)
+    w = res.wald_joint_zero(SELLOFF)
     g = res.params[SELLOFF].to_numpy()
     V = res.cov.loc[SELLOFF, SELLOFF].to_numpy()
     stat = float(g @ np.linalg.inv(V) @ g)
@@ -214,14 +215,64 @@ def test_wald_joint_zero_equals_hand_computation(data):
     assert w.pval == pytest.approx(stats.chi2.sf(stat, 4), rel=1e-8)
     assert "2025-04-03" in w.restriction and w.estimate is None
     # F form: stat / df against F(df, df_resid)
-    wf = res.test_joint_zero(SELLOFF, use_f=True)
+    wf = res.wald_joint_zero(SELLOFF, use_f=True)
     assert wf.stat == pytest.approx(stat / 4, rel=1e-10)
     assert wf.dist_name == f"F(4, {res.df_resid:g})"
     assert wf.pval == pytest.approx(stats.f.sf(stat / 4, 4, res.df_resid), rel=1e-8)
     # days given as dates resolve to the same labels; the generic wald agrees
-    w2 = res.test_joint_zero([pd.Timestamp(d) for d in SELLOFF])
+    w2 = res.wald_joint_zero([pd.Timestamp(d) for d in SELLOFF])
     w3 = res.wald([{d: 1} for d in SELLOFF])
     assert w2.stat == pytest.approx(stat, rel=1e-12) and w3.stat == pytest.approx(stat, rel=1e-12)
+
+
+def test_wald_test_matches_statsmodels_wald_test(data):
+    """The project's Wald test (scipy.stats) against statsmodels' wald_test on the same fit."""
+    y, m = data
+    for cov_type, days in (("nonrobust", SELLOFF), ("HAC", SELLOFF[:2])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EventDummyCovarianceWarning)
+            res = event_dummy_regression(y, m, EVENTS, cov_type=cov_type)
+        fit = res.statsmodels_result
+        names = list(fit.params.index)
+        R = np.zeros((len(days), len(names)))
+        for i, d in enumerate(days):
+            R[i, names.index(d)] = 1.0
+        q = np.full(len(days), 0.001)
+        for use_f in (False, True):
+            ours = res.wald(R, q, use_f=use_f)
+            ref = fit.wald_test((R, q), use_f=use_f, scalar=True)
+            assert ours.stat == pytest.approx(float(np.squeeze(ref.statistic)), rel=1e-9)
+            assert ours.pval == pytest.approx(float(np.squeeze(ref.pvalue)), rel=1e-7)
+            assert ours.df == len(days) and ours.dist_name.startswith(ref.distribution)
+            if use_f:
+                assert (ours.df, ours.df_denom) == (int(ref.df_num), float(ref.df_denom))
+            else:
+                assert ours.df == int(ref.df_denom)  # statsmodels keeps the chi2 df there
+    # one restriction: estimate and se are statsmodels' t_test effect and sd
+    r = np.zeros(len(names))
+    r[[names.index(d) for d in EVENTS]] = 1.0
+    tt = event_dummy_regression(y, m, EVENTS).statsmodels_result.t_test(r)
+    w = event_dummy_regression(y, m, EVENTS).wald_full_reversal(SELLOFF, REBOUND)
+    assert w.estimate == pytest.approx(float(np.squeeze(tt.effect)), rel=1e-10)
+    assert w.se == pytest.approx(float(np.squeeze(tt.sd)), rel=1e-10)
+
+
+def test_wald_test_matches_linearmodels_public_wald_test(data):
+    """The same params and covariance through linearmodels' public IVResults.wald_test."""
+    from linearmodels.iv import IV2SLS
+
+    y, m = data
+    X = sm.add_constant(m.rename("market"))
+    for d in SELLOFF[:2]:
+        X[d] = (X.index == pd.Timestamp(d)).astype(float)
+    fit = IV2SLS(y, X, None, None).fit(cov_type="unadjusted")
+    R = np.zeros((2, X.shape[1]))
+    R[0, 1], R[1, 2], R[1, 3] = 1.0, 1.0, -1.0  # beta = 1 and g1 = g2
+    ref = fit.wald_test(R, np.array([1.0, 0.0]))
+    ours = wald_test(fit.params, fit.cov, R, [1.0, 0.0])
+    assert ours.stat == pytest.approx(ref.stat, rel=1e-9)
+    assert ours.pval == pytest.approx(ref.pval, rel=1e-7)
+    assert ours.df == ref.df == 2 and ours.dist_name == "chi2(2)"
 
 
 def test_wald_with_hac_covariance_hand_computation_and_rank(data):
@@ -233,17 +284,17 @@ def test_wald_with_hac_covariance_hand_computation_and_rank(data):
     two = SELLOFF[:2]
     g = res.params[two].to_numpy()
     V = res.cov.loc[two, two].to_numpy()
-    w = res.test_joint_zero(two)
+    w = res.wald_joint_zero(two)
     assert w.stat == pytest.approx(float(g @ np.linalg.inv(V) @ g), rel=1e-8)
     assert w.df == 2 and w.pval == pytest.approx(stats.chi2.sf(w.stat, 2), rel=1e-8)
     with pytest.raises(StudyError, match="rank 2"):
-        res.test_joint_zero(SELLOFF)
+        res.wald_joint_zero(SELLOFF)
 
 
 def test_full_reversal_estimate_and_se(data):
     y, m = data
     res = event_dummy_regression(y, m, EVENTS)
-    w = res.test_full_reversal(SELLOFF, REBOUND)
+    w = res.wald_full_reversal(SELLOFF, REBOUND)
     r = np.ones(5)
     V = res.cov.loc[EVENTS, EVENTS].to_numpy()
     est = res.params[EVENTS].sum()
@@ -268,8 +319,8 @@ def _planted(rebound: float) -> tuple[pd.Series, pd.Series]:
 def test_planted_selloff_and_full_rebound():
     y, m = _planted(rebound=0.20)  # -5 % on 4 days, +20 % on 1: sum of planted ARs is 0
     res = event_dummy_regression(y, m, EVENTS)
-    assert res.test_joint_zero(SELLOFF).pval < 1e-6
-    rev = res.test_full_reversal(SELLOFF, REBOUND)
+    assert res.wald_joint_zero(SELLOFF).pval < 1e-6
+    rev = res.wald_full_reversal(SELLOFF, REBOUND)
     assert rev.pval > 0.05
     assert abs(rev.estimate) < 2 * rev.se
 
@@ -277,8 +328,8 @@ def test_planted_selloff_and_full_rebound():
 def test_planted_selloff_and_partial_rebound():
     y, m = _planted(rebound=0.05)  # net planted CAR -15 %
     res = event_dummy_regression(y, m, EVENTS)
-    assert res.test_joint_zero(SELLOFF).pval < 1e-6
-    rev = res.test_full_reversal(SELLOFF, REBOUND)
+    assert res.wald_joint_zero(SELLOFF).pval < 1e-6
+    rev = res.wald_full_reversal(SELLOFF, REBOUND)
     assert rev.pval < 1e-4
     assert rev.estimate == pytest.approx(-0.15, abs=0.05)
 
@@ -322,7 +373,7 @@ def test_sur_coefficients_and_errors_equal_per_equation_ols():
         )
         # per-equation joint test from the system equals the single-equation one
         assert res.wald_joint_zero(SELLOFF, series=s).stat == pytest.approx(
-            single.test_joint_zero(SELLOFF).stat, rel=1e-10
+            single.wald_joint_zero(SELLOFF).stat, rel=1e-10
         )
     g = res.gammas
     assert list(g.columns) == ["series", "day", "date", "gamma", "se", "t", "p"]
@@ -528,9 +579,9 @@ def test_errors_bad_options_and_test_arguments(data):
         event_dummy_regression(y, m, EVENTS, cov_type="HC3")
     res = event_dummy_regression(y, m, EVENTS)
     with pytest.raises(StudyError, match="not one of the event days"):
-        res.test_joint_zero(["2025-04-10"])
+        res.wald_joint_zero(["2025-04-10"])
     with pytest.raises(StudyError, match="both selloff and rebound"):
-        res.test_full_reversal(SELLOFF, ["2025-04-08"])
+        res.wald_full_reversal(SELLOFF, ["2025-04-08"])
     with pytest.raises(StudyError, match="not a parameter"):
         res.wald({"nope": 1.0})
     with pytest.raises(StudyError, match="linearly dependent"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
 from tradeshock import events
@@ -53,11 +54,22 @@ def test_car_table_interval_and_order(synthetic):
     t = sectors.car_table(res, (0, 3))
     assert list(t["car"]) == sorted(t["car"])
     assert t.iloc[0]["security"] in {"A", "C"}
-    sd = res.estimates.set_index("security")["resid_sd"]
+    # independent: statsmodels OLS of B on the market over the 250 estimation rows; the CAR's
+    # variance is 4 s^2 (four prediction errors) + var(xs' b_hat), xs the summed regressors
+    pos = r.index.get_loc(SELLOFF_DAY0)
+    est, ev = slice(pos - 260, pos - 10), slice(pos, pos + 4)
+    fit = sm.OLS(r["B"].iloc[est], sm.add_constant(m.iloc[est])).fit()
+    xe = sm.add_constant(m.iloc[ev], has_constant="add")
+    car = float((r["B"].iloc[ev] - fit.predict(xe)).sum())
+    se = np.sqrt(4 * fit.scale + fit.get_prediction(xe.sum().to_numpy()[None, :]).se_mean[0] ** 2)
     row = t.set_index("security").loc["B"]
-    assert row["se"] == pytest.approx(sd["B"] * 2.0)                       # sqrt(4 days)
-    assert row["ci_high"] - row["car"] == pytest.approx(stats.norm.ppf(0.975) * row["se"])
-    assert row["p"] == pytest.approx(2 * stats.norm.sf(abs(row["car"] / row["se"])))
+    assert row["car"] == pytest.approx(car, rel=1e-10)
+    assert row["se"] == pytest.approx(se, rel=1e-10)
+    assert row["se"] > np.sqrt(fit.scale) * 2.0              # the estimation error adds to sqrt(4) s
+    assert row["df"] == fit.df_resid == 248
+    assert row["t"] == pytest.approx(car / se, rel=1e-10)
+    assert row["ci_high"] - row["car"] == pytest.approx(stats.t.ppf(0.975, 248) * se, rel=1e-10)
+    assert row["p"] == pytest.approx(2 * stats.t.sf(abs(car / se), 248), rel=1e-8)
     # the first window is the default; an unknown window says which exist
     assert len(sectors.car_table(res)) == 3
     with pytest.raises(StudyError, match="not a CAR window"):

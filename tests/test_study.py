@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from tradeshock.errors import StudyError
+from tradeshock.engine import inference as inf
 from tradeshock.engine.models import MODELS, fit_ols, get_model
-from tradeshock.engine.study import EXCLUSION_REASONS, EventStudyResult, event_study, parse_window
+from tradeshock.engine.study import EXCLUSION_REASONS, EventStudyResult, event_study
 
 REF = Path(__file__).resolve().parent / "results" / "estudy2"
 EST = ("2023-01-02", "2023-09-08")  # first 180 rows, inclusive
@@ -160,7 +161,6 @@ def test_car_mean_matches_estudy2(e2):
 @pytest.mark.parametrize("model", ["market", "mean", "market_adjusted"])
 def test_daily_statistics_match_estudy2_end_to_end(e2, model):
     """Engine + battery reproduce every daily statistic estudy2 computes (to 1e-8 relative)."""
-    pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, model)
     stat = res.tests.pivot(index="date", columns="test", values="statistic")
     par = pd.read_csv(
@@ -195,7 +195,6 @@ def test_daily_statistics_match_estudy2_end_to_end(e2, model):
 
 
 def test_car_statistics_match_estudy2_end_to_end(e2):
-    pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, "market")
     ct = res.car_tests.set_index("test")
     ref = pd.read_csv(REF / "car_tests_sim.csv").set_index("name")
@@ -422,10 +421,7 @@ def test_trap_variance_uses_the_estimation_window_only(e2):
     )
     y2, x2 = shocked.loc[EST[0] : EV[1], "F01"], sm.add_constant(shocked.loc[EST[0] : EV[1], "MKT"])
     assert np.sqrt(sm.OLS(y2, x2).fit().scale) / s_est > 1.2  # the wrong window would show
-    try:
-        data = base.data
-    except StudyError:  # battery not there yet
-        return
+    data = base.data
     assert data.ar_est.shape == (180, 25) and data.ar_event.shape == (13, 25)
     np.testing.assert_array_equal(data.ar_est, res.data.ar_est)
 
@@ -538,7 +534,6 @@ def test_planted_abnormal_return_recovered_exactly_without_noise():
 
 def test_planted_abnormal_return_detected_with_noise():
     """Synthetic, seed 42: 60 securities with noise sd 1.5 %, +3 % planted on day 0 only."""
-    inf = pytest.importorskip("tradeshock.engine.inference")
     r, m = synthetic(n_sec=60, n_days=320, seed=42)
     d0 = r.index[300]
     r.loc[d0] += 0.03
@@ -682,15 +677,6 @@ def test_bad_inputs_raise_study_error():
         event_study(r, pd.Timestamp("2023-01-02", tz="UTC"), market=m)
 
 
-def test_parse_window():
-    assert parse_window("-250:-11") == ("days", (-250, -11))
-    assert parse_window((0, 0)) == ("days", (0, 0))
-    kind, (a, b) = parse_window("2023-01-02:2023-09-08")
-    assert kind == "dates" and a == pd.Timestamp("2023-01-02") and b == pd.Timestamp("2023-09-08")
-    with pytest.raises(StudyError):
-        parse_window("2023-01-02:5")
-
-
 # -------------------------------------------------------------------------- result and options
 def test_result_is_read_only(e2):
     res = run_e2(e2, "market")
@@ -699,15 +685,10 @@ def test_result_is_read_only(e2):
     ar = res.abnormal_returns
     ar.loc[0, "ar"] = 99.0
     assert res.abnormal_returns.loc[0, "ar"] != 99.0
-    try:
-        data = res.data
-    except StudyError:
-        return
-    assert not data.ar_event.flags.writeable
+    assert not res.data.ar_event.flags.writeable
 
 
 def test_event_data_contract(e2):
-    inf = pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, "market")
     d = res.data
     assert isinstance(d, inf.EventData)
@@ -724,7 +705,6 @@ def test_event_data_contract(e2):
 
 
 def test_tests_adjusted_pvalues_and_summary(e2):
-    pytest.importorskip("tradeshock.engine.inference")
     res = run_e2(e2, "market", adjust="holm")
     t = res.tests
     assert {"day", "date", "test", "statistic", "p_value", "n", "p_adjusted"} <= set(t.columns)
@@ -743,9 +723,8 @@ def test_several_car_windows_in_one_call():
     ar = res.ar_matrix
     np.testing.assert_allclose(car[3], ar.loc[0:3].sum(), rtol=1e-12)
     np.testing.assert_allclose(car[5], ar.sum(), rtol=1e-12)
-    if _has_inference():
-        ct = res.car_tests
-        assert ct.groupby(["window_start", "window_end"]).ngroups == 3
+    ct = res.car_tests
+    assert ct.groupby(["window_start", "window_end"]).ngroups == 3
 
 
 def test_all_models_available():
@@ -770,24 +749,16 @@ def test_garch_standardization_matches_arch():
     d0 = idx[600]
     res = event_study(r, d0, market=m, estimation=(-500, -11), event=(-1, 3), garch=True)
     ar = res.abnormal_returns
-    resid = res.data.ar_est[:, 0] if _has_inference() else None
+    resid = res.data.ar_est[:, 0]
     est = res.estimates.iloc[0]
     assert bool(est["garch_converged"])
     # direct arch fit on the same residuals, horizons 10..14 from the last estimation row
     y = r["G"].iloc[100:590]
     x = sm.add_constant(m.iloc[100:590])
     u = sm.OLS(y, x).fit().resid.to_numpy()
-    if resid is not None:
-        np.testing.assert_allclose(resid, u, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(resid, u, rtol=1e-9, atol=1e-14)
     g = arch.arch_model(u * 100, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
     var = g.forecast(horizon=14, reindex=False).variance.to_numpy()[-1]
     np.testing.assert_allclose(ar["garch_sd"], np.sqrt(var[9:14]) / 100, rtol=1e-5)
     np.testing.assert_allclose(ar["sar"], ar["ar"] / ar["garch_sd"], rtol=1e-12)
 
-
-def _has_inference() -> bool:
-    try:
-        import tradeshock.engine.inference  # noqa: F401
-    except ImportError:
-        return False
-    return True

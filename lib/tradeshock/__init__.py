@@ -40,7 +40,7 @@ _API: dict[str, str] = {
     "validate_prices": "tradeshock.data.validate",
     # engine
     "event_study": "tradeshock.engine.study",
-    "EventStudyResult": "tradeshock.engine.study",
+    "EventStudyResult": "tradeshock.engine.results",
     "event_dummy_regression": "tradeshock.engine.regression",
     "sur_event_regression": "tradeshock.engine.regression",
 }
@@ -69,7 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tradeshock.data.universe import load_universe
     from tradeshock.data.validate import validate_prices
     from tradeshock.engine.regression import event_dummy_regression, sur_event_regression
-    from tradeshock.engine.study import EventStudyResult, event_study
+    from tradeshock.engine.results import EventStudyResult
+    from tradeshock.engine.study import event_study
     from tradeshock.events.align import align, align_many, event_window
     from tradeshock.events.calendar import KEY_EVENTS, get_event, load_events
     from tradeshock.events.rates import tariff_measures

@@ -23,6 +23,14 @@ class StudyError(TradeshockError):
     """An event study cannot be run as specified (windows, models, inputs)."""
 
 
+class WindowError(ValidationError, StudyError):
+    """A window (estimation, event, CAR or a notebook parameter) cannot be read or is misordered.
+
+    Both a :class:`ValidationError` (bad input) and a :class:`StudyError` (the study cannot run),
+    so callers of the events layer, the notebook checks and the engine catch it as before.
+    """
+
+
 class RenderError(TradeshockError):
     """A notebook could not be executed or exported."""
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def drawdown_table(levels: pd.DataFrame, peak_date, trough_by, pre_shock_date) -> pd.DataFrame:
@@ -44,20 +43,30 @@ def drawdown_table(levels: pd.DataFrame, peak_date, trough_by, pre_shock_date) -
 
 
 def ar_paths(result, level: float = 0.95) -> pd.DataFrame:
-    """AR and CAR paths per security with symmetric bands from the estimation-window residual sd.
+    """AR and CAR paths per security with bands from the engine's per-security CAR test.
 
-    Band for AR on a day: ``± z * s_i``; for the CAR after k days of the event window:
-    ``± z * s_i * sqrt(k)`` (Campbell, Lo and MacKinlay 1997, ch. 4, eq. 4.4.19 with the
-    estimation-error term neglected; assumes ARs uncorrelated across days). ``s_i`` is the OLS
-    residual sd of the estimation window (``estimates.resid_sd``). Fractions, not percent.
+    One row per security and event day with the columns of ``result.abnormal_returns`` plus
+    ``car`` (the AR summed from the first day of the event window), ``ar_low``/``ar_high`` and
+    ``car_low``/``car_high``: ``value -/+ q se``, ``se`` the standard error of the one-day AR or of
+    the CAR so far from :meth:`EventStudyResult.car_by_security
+    <tradeshock.engine.results.EventStudyResult.car_by_security>` (``s_i sqrt(L + xs'(X'X)^-1
+    xs)``: the estimation error of the normal-return model included, Campbell, Lo and MacKinlay
+    1997, eq. 4.4.19; ARs uncorrelated across days) and ``q`` the ``(1 + level) / 2`` quantile of
+    Student t with ``T_i - k_i`` degrees of freedom. Fractions, not percent.
     """
-    z = stats.norm.ppf(0.5 + level / 2)
-    ar = result.abnormal_returns.sort_values(["security", "day"]).copy()
-    sd = result.estimates.set_index("security")["resid_sd"]
-    ar["sd"] = ar["security"].map(sd)
+    ar = result.abnormal_returns.sort_values(["security", "day"]).reset_index(drop=True)
     ar["car"] = ar.groupby("security")["ar"].cumsum()
-    k = ar.groupby("security").cumcount() + 1
-    ar["ar_low"], ar["ar_high"] = ar["ar"] - z * ar["sd"], ar["ar"] + z * ar["sd"]
-    ar["car_low"] = ar["car"] - z * ar["sd"] * np.sqrt(k)
-    ar["car_high"] = ar["car"] + z * ar["sd"] * np.sqrt(k)
-    return ar.drop(columns="sd")
+    days = [int(d) for d in result.days]
+    if not days or ar.empty:
+        return ar.assign(ar_low=np.nan, ar_high=np.nan, car_low=np.nan, car_high=np.nan)
+    windows = [(d, d) for d in days] + [(days[0], d) for d in days if d != days[0]]
+    tab = result.car_by_security(windows, level=level)
+    one = tab[tab["window_start"] == tab["window_end"]]
+    one = one.set_index(["security", "window_end"])[["ci_low", "ci_high"]]
+    cum = tab[tab["window_start"] == days[0]].set_index(["security", "window_end"])
+    key = pd.MultiIndex.from_arrays([ar["security"], ar["day"]])
+    ar["ar_low"] = one["ci_low"].reindex(key).to_numpy()
+    ar["ar_high"] = one["ci_high"].reindex(key).to_numpy()
+    ar["car_low"] = cum["ci_low"].reindex(key).to_numpy()
+    ar["car_high"] = cum["ci_high"].reindex(key).to_numpy()
+    return ar

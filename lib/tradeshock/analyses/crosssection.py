@@ -6,7 +6,8 @@ percentage points).
 
 * :func:`market_cars` runs one constant-mean event study per market, each market with its own day 0
   (an ``id -> (column, day0)`` mapping, so event time counts each market's own sessions), and
-  returns one row per market with the CAR of each window in percent and its Brown-Warner t-test.
+  returns one row per market with the CAR of each window in percent and its t test (the engine's
+  per-security CAR test).
 * :func:`country_rates` maps an economy's ISO code to its row of
   :func:`tradeshock.events.tariff_measures` (EU members take the EU rate; Hong Kong the China rate,
   which the 2 April order applied to it).
@@ -42,13 +43,16 @@ MEASURES: tuple[str, ...] = ("announced", "formula_unfloored", "formula_aei")
 def market_cars(returns: pd.DataFrame, day0s: Mapping[str, pd.Timestamp],
                 windows: Sequence[tuple[int, int]], *,
                 estimation: tuple[int, int] = (-260, -11)) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Constant-mean CARs per market, each at its own day 0.
+    """Constant-mean CARs per market, each at its own day 0, with each CAR's t test.
 
     ``day0s`` maps a column of ``returns`` to its day 0 (a session of that market). The event
     window is the span of ``windows``. Returns ``(table, excluded)``: ``table`` indexed by column
-    with, per window ``(a, b)``, ``CAR a..b (%)``, ``t a..b`` and ``p a..b`` (Brown-Warner
-    1985), and
-    ``excluded`` the engine's exclusions (security, reason, detail).
+    with, per window ``(a, b)``, ``CAR a..b (%)``, ``t a..b`` and ``p a..b``: the engine's
+    per-security CAR test (:meth:`EventStudyResult.car_by_security
+    <tradeshock.engine.results.EventStudyResult.car_by_security>`: CAR over its standard error
+    ``s sqrt(L + L**2 / T)``, the constant mean's estimation error included, Student t with
+    ``T - 1`` degrees of freedom, two-sided p), and ``excluded`` the engine's exclusions
+    (security, reason, detail).
     """
     if not day0s:
         raise StudyError("market_cars: no markets given. Fix: pass a mapping column -> day 0.")
@@ -61,31 +65,18 @@ def market_cars(returns: pd.DataFrame, day0s: Mapping[str, pd.Timestamp],
     ids = {c: (c, pd.Timestamp(d)) for c, d in day0s.items()}
     res = event_study(returns[list(day0s)], ids, model="mean", estimation=estimation, event=ev,
                       car_windows=windows)
-    car = res.car.set_index(["security", "window_start", "window_end"])["car"]
+    tests = res.car_by_security(windows).set_index(["security", "window_start", "window_end"])
     rows = []
     kept = [c for c in day0s if c in set(res.car["security"])]
     for c in kept:
         row = {"day 0": pd.Timestamp(day0s[c]).date()}
         for a, b in windows:
-            row[f"CAR {a}..{b} (%)"] = 100 * float(car[(c, a, b)])
-            t, p = _bw_single(res, c, a, b)
-            row[f"t {a}..{b}"], row[f"p {a}..{b}"] = t, p
+            t = tests.loc[(c, a, b)]
+            row[f"CAR {a}..{b} (%)"] = 100 * float(t["car"])
+            row[f"t {a}..{b}"], row[f"p {a}..{b}"] = float(t["statistic"]), float(t["p_value"])
         rows.append(pd.Series(row, name=c))
     table = pd.DataFrame(rows)
     return table, res.excluded
-
-
-def _bw_single(res, security: str, a: int, b: int) -> tuple[float, float]:
-    """Brown-Warner t of one CAR: CAR / (sigma sqrt(L)), sigma the estimation residual sd."""
-    ar = res.abnormal_returns
-    est = res.estimates.set_index("security")
-    sigma = float(est.loc[security, "resid_sd"])
-    dof = float(est.loc[security, "n_obs"]) - 1 if "n_obs" in est.columns else np.inf
-    sel = ar[(ar["security"] == security) & (ar["day"] >= a) & (ar["day"] <= b)]
-    car = float(sel["ar"].sum())
-    t = car / (sigma * np.sqrt(len(sel)))
-    p = float(2 * stats.t.sf(abs(t), dof)) if np.isfinite(dof) else float(2 * stats.norm.sf(abs(t)))
-    return float(t), p
 
 
 def country_rates(countries: Mapping[str, str] | pd.Series,

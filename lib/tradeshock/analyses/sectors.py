@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tradeshock.errors import StudyError
 
@@ -65,33 +64,27 @@ def offset_date(index: pd.DatetimeIndex, day0: Any, k: int) -> pd.Timestamp:
 
 
 def car_table(result, window: tuple[int, int] | None = None, level: float = 0.95) -> pd.DataFrame:
-    """Per-security CAR over ``window`` with a symmetric confidence interval, sorted by CAR.
+    """Per-security CAR over ``window`` with its t test and confidence interval, sorted by CAR.
 
-    Columns ``security, car, ci_low, ci_high, se, z, p, n_days`` (fractions). ``se = s_i *
-    sqrt(n_days)`` with ``s_i`` the estimation-window residual sd (``estimates.resid_sd``), the
-    CAR variance of Campbell, Lo and MacKinlay (1997, eq. 4.4.19) without the estimation-error
-    term; ``z = car / se`` and ``p`` its two-sided normal p-value. ``window`` defaults to the
-    result's first CAR window.
+    Columns ``security, car, ci_low, ci_high, se, t, df, p, n_days`` (fractions), from the
+    engine's per-security CAR test (:meth:`EventStudyResult.car_by_security
+    <tradeshock.engine.results.EventStudyResult.car_by_security>`): ``se`` is the CAR's standard
+    error including the estimation error of the normal-return model (Campbell, Lo and MacKinlay
+    1997, eq. 4.4.19), ``t = car / se``, ``p`` its two-sided p-value and ``ci_low``/``ci_high``
+    the ``level`` interval, both from Student t with ``df`` (estimation rows minus parameters)
+    degrees of freedom. ``window`` (a CAR window of the study) defaults to the result's first.
     """
     if window is None:
         window = result.car_windows[0]
     a, b = int(window[0]), int(window[1])
-    car = result.car
-    sel = car[(car["window_start"] == a) & (car["window_end"] == b)]
-    if sel.empty:
+    if (a, b) not in result.car_windows:
         raise StudyError(
             f"car_table: window ({a}, {b}) is not a CAR window of this result; it has "
             f"{result.car_windows}. Pass it in event_study(car_windows=...)."
         )
-    sd = result.estimates.set_index("security")["resid_sd"]
-    zq = stats.norm.ppf(0.5 + level / 2)
-    out = sel[["security", "car", "n_days"]].copy()
-    out["se"] = out["security"].map(sd).to_numpy() * np.sqrt(out["n_days"].to_numpy())
-    out["ci_low"] = out["car"] - zq * out["se"]
-    out["ci_high"] = out["car"] + zq * out["se"]
-    out["z"] = out["car"] / out["se"]
-    out["p"] = 2 * stats.norm.sf(np.abs(out["z"]))
-    cols = ["security", "car", "ci_low", "ci_high", "se", "z", "p", "n_days"]
+    tab = result.car_by_security((a, b), level=level)
+    out = tab.rename(columns={"statistic": "t", "p_value": "p"})
+    cols = ["security", "car", "ci_low", "ci_high", "se", "t", "df", "p", "n_days"]
     return out[cols].sort_values("car").reset_index(drop=True)
 
 

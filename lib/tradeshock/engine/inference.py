@@ -35,6 +35,8 @@ Conventions shared by all tests
 
 The daily battery is :data:`DAILY_TESTS`, the window battery :data:`CAR_TESTS`;
 :func:`adjust_pvalues` adds Holm or Benjamini-Hochberg adjusted p-values across days and windows.
+:func:`car_by_security` tests each security's own CAR (with its standard error and confidence
+interval): the one per-security test the analyses and figures use.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ __all__ = [
     "CAR_TESTS",
     "daily_tests",
     "car_tests",
+    "car_by_security",
     "adjust_pvalues",
     "average_cross_correlation",
 ]
@@ -345,6 +348,21 @@ class _Panel:
         with np.errstate(invalid="ignore", divide="ignore"):
             v = dof / (dof - 2.0)
         return np.where(dof > 2, v, np.nan)
+
+    @cached_property
+    def s_ols(self) -> np.ndarray:
+        """``sqrt(SSR_i / (T_i - k_i))``, the OLS standard error of the regression; NaN if undefined.
+
+        ``SSR_i`` is the sum of squared estimation residuals (OLS residuals with an intercept
+        average zero, so this is also their sum of squared deviations); for market-adjusted
+        returns (``k_i = 0``) the sum of squared abnormal returns. Used by
+        :func:`car_by_security` (exact t distribution); the cross-sectional tests use ``s``.
+        """
+        ssr = np.where(self.mE, self.E * self.E, 0.0).sum(axis=0)
+        dof = self.T - self.k
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.sqrt(ssr / dof)
+        return np.where((dof > 0) & (ssr > 0) & np.isfinite(s), s, np.nan)
 
     @cached_property
     def std_ok(self) -> np.ndarray:
@@ -1140,6 +1158,25 @@ _CAR: dict[str, Callable[..., tuple]] = {
 }
 
 
+def _window_bounds(p: _Panel, win: object) -> tuple[int, int]:
+    """``(start, end)`` of a window of event-time offsets inside ``p.days``; InferenceError if not."""
+    try:
+        start, end = (int(win[0]), int(win[1]))  # type: ignore[index]
+    except (TypeError, ValueError, IndexError):
+        raise InferenceError(
+            f"window {win!r} is not a (start, end) pair of event-time offsets"
+        ) from None
+    if start > end:
+        raise InferenceError(f"window ({start}, {end}) starts after it ends; give (start, end)")
+    lo_day, hi_day = int(p.days.min()), int(p.days.max())
+    if start < lo_day or end > hi_day:
+        raise InferenceError(
+            f"window ({start}, {end}) reaches outside the event rows, which cover days "
+            f"{lo_day}..{hi_day}; widen the event window of the study or shorten the window"
+        )
+    return start, end
+
+
 def car_tests(
     data: EventData,
     windows: Sequence[tuple[int, int]],
@@ -1174,23 +1211,10 @@ def car_tests(
         raise InferenceError("car_tests needs at least one (start, end) window, e.g. [(0, 1)]")
     if p.L2 == 0:
         raise InferenceError("EventData.ar_event has no rows; there is no window to test")
-    lo_day, hi_day = int(p.days.min()), int(p.days.max())
     rng = np.random.default_rng(seed)
     records = []
     for win in wins:
-        try:
-            start, end = (int(win[0]), int(win[1]))
-        except (TypeError, ValueError, IndexError):
-            raise InferenceError(
-                f"window {win!r} is not a (start, end) pair of event-time offsets"
-            ) from None
-        if start > end:
-            raise InferenceError(f"window ({start}, {end}) starts after it ends; give (start, end)")
-        if start < lo_day or end > hi_day:
-            raise InferenceError(
-                f"window ({start}, {end}) reaches outside the event rows, which cover days "
-                f"{lo_day}..{hi_day}; widen the event window of the study or shorten the window"
-            )
+        start, end = _window_bounds(p, win)
         w = _Window(p, start, end)
         for name in names:
             res = _CAR[name](w, rng=rng, n_boot=int(n_boot))
@@ -1223,6 +1247,107 @@ def car_tests(
             "ci_high",
         ],
     )
+
+
+# --------------------------------------------------------------------------------------------
+# per-security CAR tests
+# --------------------------------------------------------------------------------------------
+
+#: Columns of :func:`car_by_security`, in order.
+CAR_BY_SECURITY_COLUMNS: tuple[str, ...] = (
+    "security",
+    "window_start",
+    "window_end",
+    "car",
+    "se",
+    "statistic",
+    "df",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "n_days",
+)
+
+
+def car_by_security(
+    data: EventData, windows: Sequence[tuple[int, int]], *, level: float = 0.95
+) -> pd.DataFrame:
+    """Test each security's cumulative abnormal return: CAR, standard error, t, p, interval.
+
+    For security ``i`` and a window of ``L_i`` days with an abnormal return (both ends
+    inclusive, event-time offsets):
+
+    * ``car = CAR_i``, the sum of its abnormal returns in the window (fraction);
+    * ``se = s_i sqrt(L_i + xs_i'(X_i'X_i)^-1 xs_i)``, the standard error of the sum of ``L_i``
+      out-of-sample prediction errors of the normal-return model: ``xs_i`` is the sum over the
+      window's days of the regressors ``x_it`` and ``X_i`` the estimation-window regressors, so the
+      second term is the estimation error of the model's coefficients (the forecast-error
+      correction of Patell 1976 summed over the window; Campbell, Lo and MacKinlay 1997, eq.
+      4.4.19 with ``V_i = s_i**2 (I + X*_i (X_i'X_i)^-1 X*_i')``). Constant mean: ``L_i + L_i**2 /
+      T_i``; market-adjusted (nothing estimated): ``L_i``. ``s_i**2 = SSR_i / (T_i - k_i)``, the
+      unbiased OLS residual variance of the estimation window (``estimates.resid_sd`` of the
+      study; not the ``T_i - 1`` denominator the cross-sectional tests share with estudy2);
+    * ``statistic = car / se`` (the standardized CAR, ``SCAR``), read against **Student t with
+      ``df = T_i - k_i`` degrees of freedom**: under the null of no abnormal return and normal,
+      serially independent disturbances of constant variance, ``SCAR_i`` is exactly
+      ``t(T_i - k_i)`` (Campbell, Lo and MacKinlay 1997, section 4.4.2, below eq. 4.4.22:
+      ``t(L_1 - 2)`` for the market model), because the prediction errors are independent of
+      ``s_i``. With 250 estimation days the 97.5 % quantile of ``t(248)`` is 0.5 % above N(0, 1)'s;
+    * ``p_value``, two-sided; ``ci_low``/``ci_high = car -/+ q se`` with ``q`` the
+      ``(1 + level) / 2`` quantile of ``t(df)``;
+    * ``n_days = L_i``.
+
+    Only securities with at least one abnormal return in the window get a row (as
+    ``EventStudyResult.car``); ``security`` is the position of the security (column of
+    ``data.ar_event``). A security whose ``s_i`` or forecast-error term is undefined (too few
+    estimation rows, zero variance, a missing regressor on a day with a return) gets NaN in
+    ``se`` and everything derived from it.
+
+    References: Patell J.M. (1976), Journal of Accounting Research 14(2), 246-276; Campbell J.Y.,
+    Lo A.W., MacKinlay A.C. (1997), The Econometrics of Financial Markets, Princeton University
+    Press, ch. 4; MacKinlay A.C. (1997), Event studies in economics and finance, Journal of
+    Economic Literature 35(1), 13-39.
+    """
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise InferenceError(f"level must be a coverage in (0, 1), e.g. 0.95; got {level!r}")
+    p = _Panel(data)
+    wins = list(windows)
+    if not wins:
+        raise InferenceError("car_by_security needs at least one (start, end) window, e.g. [(0, 3)]")
+    if p.L2 == 0:
+        raise InferenceError("EventData.ar_event has no rows; there is no window to test")
+    df = (p.T - p.k).astype(float)
+    df_ok = df > 0
+    q = np.full(p.N, np.nan)
+    q[df_ok] = stats.t.ppf(0.5 + level / 2, df[df_ok])
+    frames = []
+    for win in wins:
+        start, end = _window_bounds(p, win)
+        w = _Window(p, start, end)
+        fac = p.car_var_factor(w.rows, w.mw)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = p.s_ols * np.sqrt(fac)
+        se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
+        stat = _ratio(w.car, se)
+        keep = np.flatnonzero(w.has)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "security": keep,
+                    "window_start": start,
+                    "window_end": end,
+                    "car": w.car[keep],
+                    "se": se[keep],
+                    "statistic": stat[keep],
+                    "df": np.where(df_ok, df, np.nan)[keep],
+                    "p_value": _p_t(stat, df)[keep],
+                    "ci_low": (w.car - q * se)[keep],
+                    "ci_high": (w.car + q * se)[keep],
+                    "n_days": w.L[keep].astype(np.int64),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[list(CAR_BY_SECURITY_COLUMNS)]
 
 
 # --------------------------------------------------------------------------------------------

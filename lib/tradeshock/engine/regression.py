@@ -10,7 +10,9 @@ abnormal return of day k, ``r_k - a - b * r_m,k``, with ``a`` and ``b`` the OLS 
 estimation sample alone (Karafiath 1988, "Using dummy variables in the event methodology", The
 Financial Review 23(3), 351-357). ``market=None`` gives the constant-mean model ``r_t = a + ...``.
 Joint hypotheses on the g's (all selloff days zero; the rebound fully reverses the selloff) are Wald
-tests. :func:`sur_event_regression` estimates the same equation for many series as one system, the
+tests, with the same names on both results classes (``wald``, ``wald_joint_zero``,
+``wald_full_reversal``) and one implementation, :func:`wald_test`, returning a :class:`WaldTest`
+(linearmodels-style ``stat``, ``pval``, ``df``, ``dist_name``; scipy.stats distributions). :func:`sur_event_regression` estimates the same equation for many series as one system, the
 multivariate regression model of Binder (1985, "On the use of the multivariate regression model in
 event studies", Journal of Accounting Research 23(1), 370-383), so that joint tests across series
 use the cross-series covariance of the residuals: all series here share the same event dates, and
@@ -79,8 +81,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from linearmodels.shared.hypotheses import quadratic_form_test
 from linearmodels.system import SUR
+from scipy import stats
 
 from tradeshock.errors import EventDummyCovarianceWarning, StudyError
 
@@ -94,6 +96,7 @@ __all__ = [
     "default_hac_lags",
     "event_dummy_regression",
     "sur_event_regression",
+    "wald_test",
 ]
 
 #: Name of the intercept in ``params``.
@@ -141,6 +144,7 @@ class WaldTest:
     of restrictions, ``restriction`` a readable statement of the null hypothesis. For a single
     restriction, ``estimate`` is ``Rb - v`` (a sum of abnormal returns, as a fraction, for the
     reversal test) and ``se`` its standard error; both are None for several restrictions.
+    The attribute names follow linearmodels' ``WaldTestStatistic``.
     """
 
     stat: float
@@ -544,6 +548,60 @@ def _check_restriction_rank(R: np.ndarray, cov: np.ndarray, cov_type: str, text:
         )
 
 
+def wald_test(
+    params: pd.Series,
+    cov: pd.DataFrame | np.ndarray,
+    restriction: Any,
+    value: Any = None,
+    *,
+    df_denom: float | None = None,
+    cov_type: str = "nonrobust",
+    _text: str | None = None,
+) -> WaldTest:
+    """Wald test of the linear restrictions ``R @ params = value`` given a covariance ``V``.
+
+    ``W = (Rb - v)' (R V R')^-1 (Rb - v)`` is read against chi2(q), ``q`` the number of
+    restrictions (``df_denom=None``: asymptotic, the form linearmodels' ``wald_test`` reports), or
+    ``W / q`` against F(q, df_denom) (exact under normal errors with the classical covariance,
+    statsmodels' ``wald_test(use_f=True)``); Greene (2012), Econometric Analysis, 7th ed.,
+    eq. 5-23 and 5-16. p-values from :mod:`scipy.stats`.
+
+    ``params`` is a Series named by parameter; ``restriction`` a mapping {parameter:
+    coefficient} (one restriction), a list of mappings, a DataFrame with parameter-name columns
+    or an array with one column per parameter; ``value`` defaults to 0. ``cov_type`` only shapes
+    the message when ``R V R'`` is singular (:class:`~tradeshock.errors.StudyError`; no
+    pseudo-inverse is used silently).
+    """
+    names = [str(n) for n in params.index]
+    b = np.asarray(params, dtype=float)
+    V = np.asarray(cov, dtype=float)
+    R, q = _restriction_matrix(restriction, value, names)
+    text = _text or _describe(R, q, names)
+    _check_restriction_rank(R, V, cov_type, text)
+    d = R @ b - q
+    rvr = R @ V @ R.T
+    chi2 = float(d @ np.linalg.solve(rvr, d))
+    df = int(R.shape[0])
+    if df_denom is None:
+        stat, pval, dist = chi2, float(stats.chi2.sf(chi2, df)), f"chi2({df})"
+    else:
+        stat = chi2 / df
+        pval, dist = float(stats.f.sf(stat, df, df_denom)), f"F({df}, {df_denom:g})"
+    estimate = se = None
+    if df == 1:
+        estimate, se = float(d[0]), float(np.sqrt(rvr[0, 0]))
+    return WaldTest(
+        stat=stat,
+        pval=pval,
+        df=df,
+        dist_name=dist,
+        restriction=text,
+        df_denom=None if df_denom is None else float(df_denom),
+        estimate=estimate,
+        se=se,
+    )
+
+
 def _check_cov_args(
     cov_type: str, hac_lags: int | None, table: Mapping[str, str], hac_name: str
 ) -> str:
@@ -712,7 +770,7 @@ class EventDummyResult:
     def wald(
         self, restriction: Any, value: Any = None, *, use_f: bool = False, _text: str | None = None
     ) -> WaldTest:
-        """Wald test of ``R @ params = value`` with statsmodels' ``wald_test``.
+        """Wald test of ``R @ params = value`` under ``cov_type`` (:func:`wald_test`).
 
         ``restriction``: a mapping {parameter: coefficient} (one restriction), a list of mappings,
         a DataFrame with parameter-name columns, or an array with one column per parameter;
@@ -721,47 +779,27 @@ class EventDummyResult:
         divided by df, F(df, df_resid) (``use_f=True``: exact under normal errors with the
         nonrobust covariance). Raises StudyError if the restriction covariance is singular.
         """
-        names = list(self._fit.params.index)
-        R, q = _restriction_matrix(restriction, value, names)
-        text = _text or _describe(R, q, names)
-        _check_restriction_rank(R, np.asarray(self._fit.cov_params()), self._cov_type, text)
-        res = self._fit.wald_test((R, q), use_f=use_f, scalar=True)
-        df = int(R.shape[0])
-        estimate = se = None
-        if df == 1:
-            tt = self._fit.t_test((R, q))
-            estimate = float(np.squeeze(tt.effect)) - float(q[0])
-            se = float(np.squeeze(tt.sd))
-        if use_f:
-            stat = float(np.squeeze(res.fvalue))
-            df_denom = float(res.df_denom)
-            dist = f"F({df}, {df_denom:g})"
-        else:
-            stat = float(np.squeeze(res.statistic))
-            df_denom = None
-            dist = f"chi2({df})"
-        return WaldTest(
-            stat=stat,
-            pval=float(np.squeeze(res.pvalue)),
-            df=df,
-            dist_name=dist,
-            restriction=text,
-            df_denom=df_denom,
-            estimate=estimate,
-            se=se,
+        return wald_test(
+            self.params,
+            self._fit.cov_params(),
+            restriction,
+            value,
+            df_denom=float(self._fit.df_resid) if use_f else None,
+            cov_type=self._cov_type,
+            _text=_text,
         )
 
-    def test_joint_zero(self, days: Any = None, *, use_f: bool = False) -> WaldTest:
+    def wald_joint_zero(self, days: Any = None, *, use_f: bool = False) -> WaldTest:
         """H0: g_k = 0 for every day k in ``days`` (labels or dates; default all event days).
 
         E.g. the four selloff sessions of 3-8 April 2025 jointly without abnormal return.
         chi2(len(days)) by default; see :meth:`wald`.
         """
-        labels = _resolve_days(days, self._days, "test_joint_zero")
+        labels = _resolve_days(days, self._days, "wald_joint_zero")
         text = f"g = 0 on each of {', '.join(labels)}"
         return self.wald([{d: 1.0} for d in labels], use_f=use_f, _text=text)
 
-    def test_full_reversal(
+    def wald_full_reversal(
         self, selloff_days: Any, rebound_days: Any, *, use_f: bool = False
     ) -> WaldTest:
         """H0: sum of selloff g's + sum of rebound g's = 0 (the rebound fully reverses the selloff).
@@ -1088,32 +1126,16 @@ class SUREventResult:
         return out
 
     def wald(self, restriction: Any, value: Any = None, *, _text: str | None = None) -> WaldTest:
-        """Wald test of ``R @ params = value`` on the system, with linearmodels' quadratic_form_test.
+        """Wald test of ``R @ params = value`` on the system, with the system covariance.
 
         ``restriction``: mapping {system parameter: coefficient}, list of mappings, DataFrame with
         system-parameter columns ('<series>_<regressor>', see ``cov.index``) or an array with one
-        column per system parameter. chi2 with df = number of restrictions (linearmodels' Wald).
-        SystemResults has no wald_test of its own; quadratic_form_test is the function that
-        linearmodels' IV and panel ``wald_test`` call.
+        column per system parameter. chi2 with df = number of restrictions (:func:`wald_test`,
+        the statistic linearmodels' ``wald_test`` reports for its other models).
         """
-        R, q = _restriction_matrix(restriction, value, self._names)
-        text = _text or _describe(R, q, self._names)
-        cov = np.asarray(self._fit.cov)
-        _check_restriction_rank(R, cov, self._cov_type, text)
-        res = quadratic_form_test(np.asarray(self._fit.params), cov, restriction=R, value=q)
-        df = int(R.shape[0])
-        estimate = se = None
-        if df == 1:
-            estimate = float(R[0] @ np.asarray(self._fit.params) - q[0])
-            se = float(np.sqrt(R[0] @ cov @ R[0]))
-        return WaldTest(
-            stat=float(res.stat),
-            pval=float(res.pval),
-            df=df,
-            dist_name=f"chi2({df})",
-            restriction=text,
-            estimate=estimate,
-            se=se,
+        return wald_test(
+            self._fit.params, self._fit.cov, restriction, value, cov_type=self._cov_type,
+            _text=_text,
         )
 
     def _rows(self, series: list[str], coefs: Mapping[str, float]) -> list[dict[str, float]]:

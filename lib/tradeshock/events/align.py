@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeshock.core.windows import parse_window
 from tradeshock.data.calendars import CALENDAR_START, get_calendar
 from tradeshock.errors import ValidationError
 from tradeshock.events.calendar import get_event, load_events
@@ -51,7 +51,6 @@ __all__ = [
     "event_instant",
     "align",
     "align_many",
-    "parse_window",
     "event_window",
     "events_in_window",
     "day0_table",
@@ -301,29 +300,6 @@ def align_many(events, calendars, *, source: pd.DataFrame | None = None) -> pd.D
     return out
 
 
-def parse_window(window) -> tuple[int, int]:
-    """(-5, 10) from a pair or a string such as "-5:10"."""
-    if isinstance(window, str):
-        m = re.fullmatch(r"\s*([+-]?\d+)\s*:\s*([+-]?\d+)\s*", window)
-        if not m:
-            raise ValidationError(
-                f"window {window!r} is not START:END. Fix: write two session offsets such as "
-                "-5:10 (five sessions before day 0 to ten after)."
-            )
-        lo, hi = int(m.group(1)), int(m.group(2))
-    else:
-        try:
-            lo, hi = (int(v) for v in window)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                f"window {window!r} is not a pair of integers. Fix: pass e.g. (-5, 10)."
-            ) from None
-    if lo > hi:
-        raise ValidationError(f"window ({lo}, {hi}) starts after it ends. Fix: put the smaller "
-                              "offset first, e.g. (-5, 10).")
-    return lo, hi
-
-
 def _day0_of(event_or_day0, calendar, events) -> tuple[pd.Timestamp, str]:
     code, cal = _calendar(calendar)
     if isinstance(event_or_day0, Alignment):
@@ -359,7 +335,7 @@ def event_window(event_or_day0, calendar, window=(-5, 10), *,
     date (tz-naive Timestamp, ``datetime.date`` or ``"YYYY-MM-DD"``). Offsets count the market's own
     sessions, so weekends and holidays are skipped. Returns ``offset`` (int) and ``session``.
     """
-    lo, hi = parse_window(window)
+    lo, hi = parse_window(window, "window", kind="days")
     day0, code = _day0_of(event_or_day0, calendar, events)
     sessions = _arrays(_calendar(code)[1])[0]
     pos = int(sessions.get_loc(day0))

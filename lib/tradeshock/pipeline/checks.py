@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from tradeshock.core.windows import check_window_order, parse_window
 from tradeshock.errors import ValidationError
 
 
@@ -41,29 +42,15 @@ def check_symbols(values: Iterable[str] | str, name: str = "symbols") -> list[st
 
 
 def check_window(value, name: str = "window") -> tuple[int, int]:
-    """A window of trading-day offsets ``(a, b)`` with ``a <= b``, from ``"a:b"`` or a pair."""
-    try:
-        if isinstance(value, str):
-            a_s, b_s = value.split(":")
-            a, b = int(a_s), int(b_s)
-        else:
-            a, b = (int(v) for v in value)
-    except (ValueError, TypeError):
-        raise ValidationError(
-            f"parameter {name!r} = {value!r} is not a window; write it as 'START:END' in trading "
-            "days relative to day 0, e.g. '-260:-11'") from None
-    if a > b:
-        raise ValidationError(f"parameter {name!r} = {value!r}: start {a} is after end {b}; "
-                              "write the earlier offset first")
-    return a, b
+    """A window of trading-day offsets ``(a, b)`` with ``a <= b``, from ``"a:b"`` or a pair
+    (read by :func:`tradeshock.core.windows.parse_window`)."""
+    return parse_window(value, f"parameter {name!r}", kind="days").bounds
 
 
 def check_windows_order(estimation: tuple[int, int], event: tuple[int, int]) -> None:
     """The estimation window must end before the event window starts."""
-    if estimation[1] >= event[0]:
-        raise ValidationError(
-            f"estimation window {estimation} overlaps or follows the event window {event}; "
-            "end the estimation window before the event window starts (e.g. -260:-11 and -1:5)")
+    check_window_order(parse_window(estimation, "estimation window", kind="days"),
+                       parse_window(event, "event window", kind="days"))
 
 
 def check_date(value, name: str) -> pd.Timestamp:
