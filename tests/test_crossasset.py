@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradeshock.analyses import crossasset
+from tradeshock.analyses import anatomy, crossasset
 from tradeshock.data.prices import load_prices
 from tradeshock.data.returns import price_levels, wide_returns
 from tradeshock.engine import regression
@@ -25,9 +25,10 @@ def _levels():
     }, index=D, dtype=float)
 
 
-def test_recovery_table_by_hand():
-    t = crossasset.recovery_table(_levels(), "2025-04-02", "2025-04-30",
-                                  {"9 Apr": "2025-04-09", "30 Apr": "2025-04-30", "end": None})
+def test_recovery_by_hand_one_drawdown_rule():
+    t = anatomy.drawdown_table(_levels(), "2025-04-02", "2025-04-30",
+                               checkpoints={"9 Apr": "2025-04-09", "30 Apr": "2025-04-30",
+                                            "end": None})
     a, b = t.loc["A"], t.loc["B"]
     assert a["trough date"] == pd.Timestamp("2025-04-04") and a["trough close"] == 80
     assert a["drawdown (%)"] == pytest.approx(-20.0)
@@ -35,6 +36,7 @@ def test_recovery_table_by_hand():
     assert a["recovered by 30 Apr (% of loss)"] == pytest.approx(75.0)      # (95-80)/20
     assert a["recovered by end (% of loss)"] == pytest.approx(150.0)        # (110-80)/20
     assert a["end date"] == pd.Timestamp("2025-05-02")
+    assert a["regained reference"] == pd.Timestamp("2025-05-02")           # 110 >= 100
     # B has no 9 April value: the last close on or before it (8 April, the trough) is used
     assert b["drawdown (%)"] == pytest.approx(-20.0)
     assert b["9 Apr date"] == pd.Timestamp("2025-04-08")
@@ -43,11 +45,21 @@ def test_recovery_table_by_hand():
     assert b["recovered by end (% of loss)"] == pytest.approx(100.0)
 
 
-def test_recovery_table_errors():
-    with pytest.raises(StudyError, match="no close on"):
-        crossasset.recovery_table(_levels(), "2025-04-05", "2025-04-30", {})
-    with pytest.raises(StudyError, match="before the trough"):
-        crossasset.recovery_table(_levels(), "2025-04-02", "2025-04-30", {"x": "2025-04-03"})
+def test_drawdown_rule_reports_what_it_cannot_measure():
+    # a series without a close on the reference date keeps its row with a note ...
+    lv = _levels().assign(C=np.nan)
+    t = anatomy.drawdown_table(lv, "2025-04-02", "2025-04-30")
+    assert t.loc["C", "note"] == "no close on 2025-04-02" and pd.isna(t.loc["C", "drawdown (%)"])
+    assert t.loc["A", "note"] == ""
+    # ... a checkpoint before the trough is NaN with a note, not an error ...
+    t = anatomy.drawdown_table(_levels(), "2025-04-02", "2025-04-30", checkpoints={"x": "2025-04-03"})
+    assert pd.isna(t.loc["A", "recovered by x (% of loss)"])
+    assert "checkpoint x (2025-04-03) is before the trough (2025-04-04)" in t.loc["A", "note"]
+    # ... and a table where nothing can be measured is an error that says why and how to fix it
+    with pytest.raises(StudyError, match="no series can be measured.*no close on 2025-04-05"):
+        anatomy.drawdown_table(_levels(), "2025-04-05", "2025-04-30")
+    with pytest.raises(StudyError, match="trough_by .* is not after the reference"):
+        anatomy.drawdown_table(_levels(), "2025-04-30", "2025-04-02")
 
 
 def test_daily_moves_units_and_common_dates():
@@ -99,8 +111,8 @@ def test_key_facts(april):
     assert levels.loc["2025-04-08", "DGS10"] == pytest.approx(4.26)
     assert levels.loc["2025-04-09", "DGS10"] == pytest.approx(4.34)
     assert rets.loc["2025-04-09", "DGS10"] == pytest.approx(8.0)
-    t = crossasset.recovery_table(levels[["^GSPC"]], "2025-04-02", "2025-04-30",
-                                  {"9 Apr": "2025-04-09"})
+    t = anatomy.drawdown_table(levels[["^GSPC"]], "2025-04-02", "2025-04-30",
+                               checkpoints={"9 Apr": "2025-04-09"})
     assert t.loc["^GSPC", "trough date"] == pd.Timestamp("2025-04-08")
     assert t.loc["^GSPC", "drawdown (%)"] == pytest.approx(
         100 * (4982.77 / 5670.97 - 1), abs=1e-3)

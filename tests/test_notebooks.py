@@ -82,23 +82,23 @@ def test_parameter_checks_name_the_parameter_and_the_fix():
 def test_drawdown_table_by_hand():
     idx = pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07"])
     lv = pd.DataFrame({"A": [100.0, 90.0, 80.0, 95.0, 101.0]}, index=idx)
-    t = anatomy.drawdown_table(lv, "2025-01-01", "2025-01-06", "2025-01-02").loc["A"]
+    t = anatomy.drawdown_table(lv, "2025-01-01", "2025-01-06",
+                               regain={"pre-shock close": "2025-01-02"}).loc["A"]
     assert t["trough date"] == pd.Timestamp("2025-01-03")
     assert t["drawdown (%)"] == pytest.approx(-20.0)
     assert t["regained pre-shock close"] == pd.Timestamp("2025-01-06")   # 95 >= 90
-    assert t["regained peak close"] == pd.Timestamp("2025-01-07")        # 101 >= 100
+    assert t["regained reference"] == pd.Timestamp("2025-01-07")         # 101 >= 100
 
 
 def test_sp500_drawdown_from_the_february_record_to_the_april_low():
     prices = load_prices(["^GSPC"], start="2025-01-02", end="2025-12-31")
-    t = anatomy.drawdown_table(price_levels(prices), "2025-02-19", "2025-04-30",
-                               "2025-04-02").loc["^GSPC"]
-    assert t["peak close"] == pytest.approx(6144.15)
+    t = anatomy.drawdown_table(price_levels(prices), "2025-02-19", "2025-04-30").loc["^GSPC"]
+    assert t["reference close"] == pytest.approx(6144.15)
     assert t["trough date"] == pd.Timestamp("2025-04-08")
     assert t["drawdown (%)"] == pytest.approx(100 * (4982.77 / 6144.15 - 1))
     assert round(t["drawdown (%)"], 1) == -18.9
     # first record close since 19 Feb: 27 Jun 2025 (6,173.07)
-    assert t["regained peak close"] == pd.Timestamp("2025-06-27")
+    assert t["regained reference"] == pd.Timestamp("2025-06-27")
 
 
 def test_ar_paths_bands_are_prediction_intervals():

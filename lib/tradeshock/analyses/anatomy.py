@@ -5,41 +5,104 @@ Levels are price or index levels (points); returns and ARs are simple returns as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from tradeshock.errors import StudyError
 
-def drawdown_table(levels: pd.DataFrame, peak_date, trough_by, pre_shock_date) -> pd.DataFrame:
-    """Per series: the close on *peak_date*, the lowest close from it to *trough_by* (inclusive),
-    the drawdown in percent, and the first date on/after the trough when the close regained the
-    *pre_shock_date* close and the peak close (NaT when not regained within the data).
 
-    ``levels`` is wide (date x series). Drawdown = trough / peak - 1, in percent.
+def _date(value, what: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise StudyError(f"{what}: {value!r} is not a date. Fix: give 'YYYY-MM-DD'.")
+    return ts.normalize()
+
+
+def _first_at_or_above(after: pd.Series, level: float) -> pd.Timestamp:
+    hit = after.index[after >= level]
+    return hit[0] if len(hit) else pd.NaT
+
+
+def drawdown_table(levels: pd.DataFrame, reference, trough_by, *,
+                   regain: Mapping[str, object] | None = None,
+                   checkpoints: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """The one drawdown rule: per series, the loss from the *reference* close to the trough, when
+    it was regained, and how much of it had come back at each checkpoint.
+
+    ``levels`` is wide (date x series, price or index levels). For each series:
+
+    * **trough**: the lowest close strictly after *reference*, up to *trough_by* (inclusive);
+    * ``drawdown (%)`` = trough close / reference close - 1, in percent;
+    * ``regained reference``: the first date after the trough with a close at or above the
+      reference close (NaT when not within the data); for each ``regain`` entry (label -> date)
+      ``regained <label>``: the same against that date's close;
+    * for each checkpoint (label -> date, or ``None`` for the series' last close): ``<label>
+      date``, the last close on or before it, and ``recovered by <label> (% of loss)`` =
+      100 x (close - trough) / (reference - trough): 0 = still at the trough, 100 = back at the
+      reference close. NaN, with a note, when the checkpoint comes before the trough.
+
+    A series that cannot be measured (no close on the reference or a regain date, no close after
+    the reference up to *trough_by*) keeps its row with NaN values and a ``note`` saying why, as
+    every cross-section here does; a table where no series can be measured raises StudyError.
     """
-    peak_date, trough_by, pre = (pd.Timestamp(d) for d in (peak_date, trough_by, pre_shock_date))
-    rows = []
-    for sym in levels.columns:
-        s = levels[sym].dropna()
-        if peak_date not in s.index or pre not in s.index:
-            rows.append({"series": sym, "note": "no close on the peak or pre-shock date"})
-            continue
-        seg = s.loc[peak_date:trough_by]
-        trough_date = seg.idxmin()
-        after = s.loc[trough_date:]
-        regained_pre = after.index[after >= s[pre]]
-        regained_peak = after.index[after >= s[peak_date]]
-        rows.append({
-            "series": sym,
-            "peak close": s[peak_date],
-            "trough date": trough_date,
-            "trough close": s[trough_date],
-            "drawdown (%)": 100 * (s[trough_date] / s[peak_date] - 1),
-            "pre-shock close": s[pre],
-            "regained pre-shock close": regained_pre[0] if len(regained_pre) else pd.NaT,
-            "regained peak close": regained_peak[0] if len(regained_peak) else pd.NaT,
-            "data end": s.index[-1],
-        })
-    return pd.DataFrame(rows).set_index("series")
+    ref, end = _date(reference, "reference date"), _date(trough_by, "trough_by")
+    if end <= ref:
+        raise StudyError(f"trough_by ({end:%Y-%m-%d}) is not after the reference date "
+                         f"({ref:%Y-%m-%d}). Fix: look for the trough after the reference close.")
+    regain = {k: _date(v, f"regain date {k!r}") for k, v in (regain or {}).items()}
+    checkpoints = {k: (None if v is None else _date(v, f"checkpoint {k!r}"))
+                   for k, v in (checkpoints or {}).items()}
+    rows = [_drawdown_row(levels[sym].dropna().sort_index(), sym, ref, end, regain, checkpoints)
+            for sym in levels.columns]
+    out = pd.DataFrame(rows).set_index("series")
+    if len(out) and out["trough date"].isna().all():
+        raise StudyError(
+            f"drawdown_table: no series can be measured from {ref:%Y-%m-%d} to {end:%Y-%m-%d} ("
+            + "; ".join(f"{s}: {n}" for s, n in out["note"].items()) + "). Fix: choose a reference "
+            "date on which the series traded and a trough_by date after it.")
+    return out
+
+
+def _drawdown_row(s: pd.Series, sym: str, ref: pd.Timestamp, end: pd.Timestamp,
+                  regain: Mapping[str, pd.Timestamp],
+                  checkpoints: Mapping[str, pd.Timestamp | None]) -> dict:
+    row: dict = {"series": sym, "reference date": ref, "reference close": np.nan,
+                 "trough date": pd.NaT, "trough close": np.nan, "drawdown (%)": np.nan,
+                 "regained reference": pd.NaT}
+    row.update({f"regained {k}": pd.NaT for k in regain})
+    for k in checkpoints:
+        row[f"{k} date"], row[f"recovered by {k} (% of loss)"] = pd.NaT, np.nan
+    row["data end"] = s.index[-1] if len(s) else pd.NaT
+    notes = []
+    missing = [f"{d:%Y-%m-%d}" for d in (ref, *regain.values()) if d not in s.index]
+    seg = s.loc[(s.index > ref) & (s.index <= end)]
+    if missing or seg.empty:
+        row["note"] = (f"no close on {', '.join(missing)}" if missing else
+                       f"no close after {ref:%Y-%m-%d} up to {end:%Y-%m-%d}")
+        return row
+    tdate = seg.idxmin()
+    p0, tr = float(s[ref]), float(s[tdate])
+    after = s.loc[tdate:]
+    row.update({"reference close": p0, "trough date": tdate, "trough close": tr,
+                "drawdown (%)": 100.0 * (tr / p0 - 1.0),
+                "regained reference": _first_at_or_above(after, p0)})
+    for k, d in regain.items():
+        row[f"regained {k}"] = _first_at_or_above(after, float(s[d]))
+    for k, when in checkpoints.items():
+        cdate = s.index[-1] if when is None else s.loc[:when].index.max()
+        row[f"{k} date"] = cdate
+        if pd.isna(cdate) or cdate < tdate:
+            notes.append(f"checkpoint {k} ({'end of data' if when is None else f'{when:%Y-%m-%d}'})"
+                         f" is before the trough ({tdate:%Y-%m-%d})")
+        elif p0 > tr:
+            row[f"recovered by {k} (% of loss)"] = 100.0 * (float(s[cdate]) - tr) / (p0 - tr)
+    row["note"] = "; ".join(notes) if notes else ""
+    return row
 
 
 def ar_paths(result, level: float = 0.95) -> pd.DataFrame:

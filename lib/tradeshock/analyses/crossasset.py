@@ -1,4 +1,6 @@
-"""Selloff and rebound across assets: loss recovery, daily cross-asset moves, correlation regimes.
+"""Selloff and rebound across assets: daily cross-asset moves and correlation regimes.
+
+Drawdown, trough and recovery follow the one rule of :func:`tradeshock.analyses.anatomy.drawdown_table`.
 
 Units follow the project conventions: price levels in their own units (index points, USD, ...);
 returns are simple returns as fractions in the inputs; tables made for people say their units in
@@ -9,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from tradeshock.errors import StudyError
 
-__all__ = ["recovery_table", "daily_moves", "common_dates", "correlation_comparison",
+__all__ = ["daily_moves", "common_dates", "correlation_comparison",
            "pairwise_correlations"]
 
 
@@ -26,57 +27,6 @@ def _ts(value, what: str) -> pd.Timestamp:
     if ts is pd.NaT:
         raise StudyError(f"{what}: {value!r} is not a date.")
     return ts.normalize()
-
-
-def recovery_table(levels: pd.DataFrame, pre_shock_date, trough_by,
-                   checkpoints: Mapping[str, object]) -> pd.DataFrame:
-    """Per series: drawdown from the *pre_shock_date* close to the trough, and the share recovered.
-
-    ``levels`` is wide (date x series) price levels. The trough is the lowest close strictly after
-    *pre_shock_date* up to *trough_by* (inclusive). Drawdown (percent) = trough / pre-shock - 1.
-    For each checkpoint (label -> date, or ``None`` for the series' last observation) the close
-    used is the last one on or before that date, and::
-
-        share recovered (percent) = 100 * (close - trough) / (pre-shock - trough)
-
-    so 0 = still at the trough, 100 = back at the pre-shock close, above 100 = above it. Columns:
-    ``pre-shock close, trough date, trough close, drawdown (%)`` then, per checkpoint,
-    ``<label> date`` and ``recovered by <label> (% of loss)``. Raises StudyError when a series has
-    no close on *pre_shock_date* or no observation after it, or when a checkpoint is before the
-    trough.
-    """
-    pre = _ts(pre_shock_date, "pre_shock_date")
-    end = _ts(trough_by, "trough_by")
-    if end <= pre:
-        raise StudyError(f"trough_by ({end.date()}) must be after pre_shock_date ({pre.date()}).")
-    rows = []
-    for sym in levels.columns:
-        s = levels[sym].dropna().sort_index()
-        if pre not in s.index:
-            raise StudyError(f"recovery_table: series {sym!r} has no close on {pre.date()} "
-                             "(the pre-shock date); pick a date it traded.")
-        seg = s.loc[(s.index > pre) & (s.index <= end)]
-        if seg.empty:
-            raise StudyError(f"recovery_table: series {sym!r} has no close after {pre.date()} "
-                             f"up to {end.date()}.")
-        tdate = seg.idxmin()
-        p0, tr = float(s[pre]), float(s[tdate])
-        row = {"series": sym, "pre-shock close": p0, "trough date": tdate, "trough close": tr,
-               "drawdown (%)": 100.0 * (tr / p0 - 1.0)}
-        for label, when in checkpoints.items():
-            if when is None:
-                cdate = s.index[-1]
-            else:
-                cdate = s.loc[:_ts(when, f"checkpoint {label!r}")].index.max()
-            if pd.isna(cdate) or cdate < tdate:
-                raise StudyError(f"recovery_table: checkpoint {label!r} ({when}) is before the "
-                                 f"trough of {sym!r} ({tdate.date()}); use a later date.")
-            loss = p0 - tr
-            row[f"{label} date"] = cdate
-            row[f"recovered by {label} (% of loss)"] = (
-                100.0 * (float(s[cdate]) - tr) / loss if loss > 0 else np.nan)
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("series")
 
 
 def daily_moves(returns: pd.DataFrame, measures: Mapping[str, str],

@@ -1,7 +1,9 @@
 """The ``tradeshock`` command line: a thin front end over the library.
 
-Each command group lives in its own module (``data``, ``events``, ``study``, ``render``) and is
-registered here; a group that fails to import does not take the others down.
+Each command group lives in its own module (``data``, ``events``, ``study``, ``render``,
+``doctor``, ``refresh``) and is imported only when that command runs, so ``tradeshock --help``
+and every command load only what they need (``benchmarks/bench_startup.py`` measures it). A
+library error (:class:`~tradeshock.errors.TradeshockError`) is printed as one red line, exit 2.
 """
 
 from __future__ import annotations
@@ -13,10 +15,34 @@ import click
 from tradeshock import __version__
 from tradeshock.errors import TradeshockError
 
-_GROUPS = ("data", "events", "study", "render", "doctor", "refresh")
+#: Command name -> one-line help shown by ``tradeshock --help`` (the module is cli/<name>.py).
+COMMANDS: dict[str, str] = {
+    "data": "Market data: where each series comes from, and keeping it available offline.",
+    "events": "The 2025 tariff event calendar and exchange-aware day-0 alignment.",
+    "study": "Run an event study on a CSV of returns and write its tables to --out.",
+    "render": "Execute notebooks with papermill and export them to self-contained HTML.",
+    "doctor": "Check the kernel, packages, data sources, cache and reports folder.",
+    "refresh": "Fetch new market data, then re-render the reports whose data changed.",
+}
 
 
 class _Main(click.Group):
+    """Commands loaded on first use; library errors shown as messages, not tracebacks."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        command = getattr(importlib.import_module(f"tradeshock.cli.{name}"), name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, text) for name, text in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
         try:
             return super().invoke(ctx)
@@ -32,13 +58,3 @@ def main() -> None:
 
     Market data, the tariff event calendar, event studies and rendered reports.
     """
-
-
-for _name in _GROUPS:
-    try:
-        _module = importlib.import_module(f"tradeshock.cli.{_name}")
-    except ModuleNotFoundError as _exc:  # group not written yet
-        if _exc.name != f"tradeshock.cli.{_name}":
-            raise
-        continue
-    main.add_command(getattr(_module, _name))

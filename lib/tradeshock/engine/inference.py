@@ -48,7 +48,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from tradeshock.errors import InferenceError
 
@@ -1367,6 +1366,13 @@ _METHODS = {
 }
 
 
+def _multipletests(p: np.ndarray, method: str) -> np.ndarray:
+    """statsmodels' adjusted p-values, imported on use (statsmodels is slow to import)."""
+    from statsmodels.stats.multitest import multipletests
+
+    return multipletests(p, method=method)[1]
+
+
 def adjust_pvalues(
     table: pd.DataFrame, method: str = "holm", by: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -1417,7 +1423,7 @@ def adjust_pvalues(
         sel = (codes == g) & np.isfinite(pv)
         if sel.any():
             adj[sel] = (
-                _holm(pv[sel]) if smethod == "holm" else multipletests(pv[sel], method=smethod)[1]
+                _holm(pv[sel]) if smethod == "holm" else _multipletests(pv[sel], smethod)
             )
     out["p_adjusted"] = adj
     return out

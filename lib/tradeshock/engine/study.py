@@ -10,7 +10,7 @@ Inputs
     Wide frame: a ``DatetimeIndex`` of sessions (tz-naive dates) × one column per security, **simple
     returns as fractions** (0.01 = 1 %), NaN where a security has no observation. The engine takes
     *returns*, not prices: total returns computed from **adjusted** close (dividends and splits
-    folded in) are what belongs here; the market layer (``tradeshock.data.market``) builds them from
+    folded in) are what belongs here; the data layer (``tradeshock.data.returns``) builds them from
     ``adj_close``. Returns from the raw close show a spurious negative AR of about ``-D/P`` on every
     ex-dividend day (see ``tests/test_study.py::test_close_vs_adjusted_close``). Values below -1
     (impossible for a simple return) or a frame that looks like percent or prices raise

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from tradeshock.core.windows import check_window_order, parse_window
-from tradeshock.errors import ValidationError
+from tradeshock.errors import UnknownSymbolError, ValidationError
 
 
 def check_event(value: str, name: str = "event", events: pd.DataFrame | None = None) -> str:
@@ -36,7 +36,7 @@ def check_symbols(values: Iterable[str] | str, name: str = "symbols") -> list[st
         raise ValidationError(f"parameter {name!r} must be a non-empty list of symbols, got {values!r}")
     try:
         lookup(symbols)
-    except Exception as exc:  # UnknownSymbolError
+    except UnknownSymbolError as exc:
         raise ValidationError(f"parameter {name!r}: {exc}") from None
     return symbols
 
