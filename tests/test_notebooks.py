@@ -138,10 +138,13 @@ def test_country_report_renders_for_another_market_on_its_own_calendar(tmp_path)
 
 
 def test_country_report_rejects_a_series_without_an_exchange(tmp_path):
+    """Refused before any notebook runs: a yield is no price, a future has no exchange calendar."""
     nb = ROOT / "notebooks" / "country_report.ipynb"
-    summary = render_notebooks([nb], tmp_path, params={"symbol": "DGS10"})
-    (rec,) = summary.records
-    assert rec.status == "failed" and "has no exchange calendar" in (rec.error or "")
+    with pytest.raises(ValidationError, match="'DGS10'.*is a bp_change series, not a price"):
+        render_notebooks([nb], tmp_path, params={"symbol": "DGS10"})
+    with pytest.raises(ValidationError, match="'GC=F'.*trades on no exchange calendar"):
+        render_notebooks([nb], tmp_path, params={"symbol": "GC=F"})
+    assert not (tmp_path / "country_report.html").exists()
 
 
 def test_summary_headlines_through_the_library():

@@ -710,9 +710,13 @@ def test_tests_adjusted_pvalues_and_summary(e2):
     assert {"day", "date", "test", "statistic", "p_value", "n", "p_adjusted"} <= set(t.columns)
     assert len(t) == 13 * 13
     assert (t.p_adjusted >= t.p_value - 1e-15).all()
-    s = res.summary()
+    s = str(res.summary())
     assert "Event study results" in s and "market" in s and "2023-01-02..2023-09-08" in s
-    assert "CAAR test" in s and "kolari_pynnonen" in s
+    assert "CAAR over" in s and "Kolari–Pynnönen (2010)" in s and "<0.001" in s
+    html = res.summary().as_html()
+    assert "<caption>Average abnormal return by event day, percent</caption>" in html
+    tidy = res.to_frame(percent=True)
+    np.testing.assert_allclose(tidy["car_pct"], 100 * res.car["car"])
 
 
 def test_several_car_windows_in_one_call():

@@ -35,6 +35,8 @@ __all__ = [
     "mark_events",
     "check_figure",
     "save_png",
+    "plot_levels",
+    "plot_paths",
 ]
 
 #: Okabe-Ito palette (colour-blind safe), in the order lines are drawn.
@@ -351,3 +353,57 @@ def save_png(fig: Any, path: str | Path, *, dpi: int | None = None) -> Path:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def plot_levels(levels: Any, *, title: str, ylabel: str, yunits: str, names: Mapping[str, str]
+                | None = None, start: Any = None, end: Any = None, rebase: Any = None,
+                events: Any = None) -> tuple[Any, Any]:
+    """Price or index levels over dates, each series on **its own** dates (a holiday of one
+    market leaves no gap in another's line); ``rebase`` (a date) rescales each series to 100 at
+    its close on that date (or the last close before it). ``events`` are marked with
+    :func:`mark_events`. Returns ``(fig, ax)``; the caller adds the source line."""
+    import pandas as pd
+
+    frame = levels.to_frame() if isinstance(levels, pd.Series) else levels
+    names = dict(names or {})
+    fig, ax = new_figure(title=title, xlabel="Date", ylabel=ylabel, yunits=yunits)
+    for col in frame.columns:
+        s = frame[col].dropna()
+        if rebase is not None:
+            base = s.loc[: pd.Timestamp(rebase)]
+            if base.empty:
+                continue
+            s = 100 * s / float(base.iloc[-1])
+        s = s.loc[pd.Timestamp(start) if start is not None else None:
+                  pd.Timestamp(end) if end is not None else None]
+        ax.plot(s.index, s.to_numpy(), label=names.get(col, str(col)), lw=1.2)
+    if rebase is not None:
+        ax.axhline(100, color="black", lw=0.6)
+    if events is not None:
+        mark_events(ax, events)
+    if len(frame.columns) > 1:
+        ax.legend(fontsize=8)
+    return fig, ax
+
+
+def plot_paths(paths: Mapping[str, Any], column: str = "car", *, title: str, xlabel: str,
+               ylabel: str = "Cumulative abnormal return", yunits: str = "percent",
+               band: bool = True, label_of: Mapping[str, str] | None = None) -> tuple[Any, Any]:
+    """AR or CAR paths in event time, one line per key of ``paths`` (frames with ``day``,
+    ``column`` and, with ``band``, ``<column>_low``/``<column>_high``), fractions shown in
+    percent. A path frame with a ``security`` column draws one line per security."""
+    fig, ax = new_figure(title=title, xlabel=xlabel, ylabel=ylabel, yunits=yunits)
+    label_of = dict(label_of or {})
+    for key, frame in paths.items():
+        groups = frame.groupby("security") if "security" in frame and frame["security"].nunique(
+        ) > 1 else [(key, frame)]
+        for name, g in groups:
+            line, = ax.plot(g["day"], 100 * g[column], marker="o",
+                            label=label_of.get(name, str(name))[:60])
+            if band and f"{column}_low" in g:
+                ax.fill_between(g["day"], 100 * g[f"{column}_low"], 100 * g[f"{column}_high"],
+                                color=line.get_color(), alpha=0.12)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.axvline(0, color="grey", ls=":", lw=1)
+    ax.legend(fontsize=8)
+    return fig, ax

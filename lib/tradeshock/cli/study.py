@@ -302,4 +302,4 @@ def study(
         click.secho(f"excluded {s}: {r} ({d})", fg="yellow", err=True)
     click.echo(f"wrote {', '.join(tables)} to {out_dir}")
     if show_summary:
-        click.echo(res.summary())
+        click.echo(str(res.summary()))

@@ -33,6 +33,7 @@ notes                   caveats an analyst must know
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -173,7 +174,19 @@ def series_info(symbol: str, universe: pd.DataFrame | None = None) -> dict:
     return lookup([symbol], universe).iloc[0].to_dict()
 
 
+#: A trailing note of where a series comes from, which readers of a table do not need.
+_SOURCE_NOTE = re.compile(r"\s*\((?:FRED|EIA|investing\.com)\b[^)]*\)\s*$")
+
+
+def display_name(symbol: str, universe: pd.DataFrame | None = None) -> str:
+    """The series' name as a reader knows it: the universe name without its source note
+    ("Nasdaq Composite (FRED NASDAQCOM)" -> "Nasdaq Composite"); the symbol if unknown."""
+    uni = load_universe() if universe is None else universe
+    hit = uni.loc[uni["symbol"] == symbol, "name"]
+    return _SOURCE_NOTE.sub("", str(hit.iloc[0])) if len(hit) else str(symbol)
+
+
 __all__ = [
     "UNIVERSE_PATH", "COLUMNS", "UnknownSymbolError", "load_universe", "lookup", "series_info",
-    "close_matches", "unknown_symbol_message",
+    "display_name", "close_matches", "unknown_symbol_message",
 ]

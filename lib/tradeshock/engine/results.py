@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from tradeshock.core.windows import Window, parse_window
-from tradeshock.engine import inference
+from tradeshock.core.tables import Summary
+from tradeshock.engine import inference, present
 from tradeshock.engine.models import ModelFit
 from tradeshock.errors import StudyError
 
@@ -449,72 +450,24 @@ class EventStudyResult:
         shared (+ ``p_adjusted`` with ``adjust=``, per test across windows)."""
         return self._frame("_car_tests")
 
-    # -- text
-    def summary(self, tests: bool = True) -> str:
-        """A readable text table: setup, CAAR per window, AAR per day, p-values of key tests."""
-        st = self._settings
-        width = 78
-        lines = ["Event study results".center(width), "=" * width]
+    # -- presentation (tradeshock.engine.present)
+    def summary(self, tests: bool = True) -> Summary:
+        """Settings, CAAR per window, each window's test battery and the AAR per day, as a
+        :class:`~tradeshock.core.tables.Summary` (``str()`` for text, HTML in Jupyter)."""
+        return present.summary(self, tests=tests)
 
-        def two(a: str, b: str, c: str, d: str) -> str:
-            return f"{a:<20}{b:<19}{c:<20}{d:<19}"
+    def to_frame(self, percent: bool = False) -> pd.DataFrame:
+        """CAR (and BHAR) per security and window, tidy; ``percent=True`` scales the returns
+        to percent (the columns say so: ``car_pct``, ``bhar_pct``)."""
+        out = self.car.copy()
+        if percent:
+            for col in ("car", "bhar"):
+                if col in out:
+                    out[f"{col}_pct"] = 100 * out.pop(col)
+        return out
 
-        lines.append(
-            two("Model:", self._model, "Securities:", f"{self.n_securities} of {st['n_requested']}")
-        )
-        lines.append(f"{'Estimation window:':<20}{st['estimation']} ({st['estimation_rows']} rows)")
-        lines.append(f"{'Event window:':<20}{st['event']} ({st['event_rows']} rows)")
-        lines.append(
-            two(
-                "Min. est. obs:",
-                str(st["min_estimation_obs"]),
-                "Excluded:",
-                str(len(self._excluded)),
-            )
-        )
-        lines.append("Returns are simple returns (fractions); AR, CAAR and BHAR shown in percent.")
-        lines.append("=" * width)
-        daily = self._tests if tests else None
-        cart = self._car_tests if tests else None
-        lines.append("CAAR by window")
-        lines.append("-" * width)
-        lines.append(f"{'window':<12}{'CAAR %':>10}{'mean BHAR %':>13}{'n':>6}")
-        for _, r in self._caar.iterrows():
-            w = f"{int(r.window_start):+d}..{int(r.window_end):+d}"
-            lines.append(f"{w:<12}{100 * r.caar:>10.3f}{100 * r.mean_bhar:>13.3f}{int(r.n):>6}")
-        if cart is not None and len(cart):
-            lines.append("-" * width)
-            lines.append(f"{'window':<12}{'CAAR test':<22}{'statistic':>12}{'p-value':>10}{'n':>6}")
-            for _, r in cart.iterrows():
-                w = f"{int(r.window_start):+d}..{int(r.window_end):+d}"
-                lines.append(
-                    f"{w:<12}{r.test:<22}{r.statistic:>12.4f}{r.p_value:>10.4f}{int(r.n):>6}"
-                )
-        lines.append("-" * width)
-        key = ["t_test", "boehmer", "kolari_pynnonen", "rank"]
-        present = [k for k in key if daily is not None and k in set(daily.test)]
-        head = f"{'day':>4}  {'date':<11}{'AAR %':>9}{'n':>6}" + "".join(
-            f"{'p ' + k[:11]:>15}" for k in present
-        )
-        lines.append("AAR by event day")
-        lines.append(head)
-        pv = daily.pivot_table(index="day", columns="test", values="p_value") if present else None
-        for _, r in self._aar.iterrows():
-            ds = "" if pd.isna(r.date) else str(pd.Timestamp(r.date).date())
-            row = f"{int(r.day):>4}  {ds:<11}{100 * r.aar:>9.3f}{int(r.n):>6}"
-            for k in present:
-                v = pv.at[r.day, k] if (pv is not None and r.day in pv.index) else np.nan
-                row += f"{v:>15.4f}"
-            lines.append(row)
-        lines.append("=" * width)
-        if len(self._excluded):
-            lines.append(
-                "Excluded: "
-                + "; ".join(
-                    f"{s} ({r})" for s, r in zip(self._excluded.security, self._excluded.reason)
-                )
-            )
-        return "\n".join(lines)
+    def _repr_html_(self) -> str:
+        return self.summary(tests=False).as_html()
 
     def __str__(self) -> str:
-        return self.summary(tests=False)
+        return self.summary(tests=False).as_text()

@@ -72,6 +72,7 @@ from tradeshock.pipeline.outputs import (
     UP_TO_DATE,
     write_error_message,
 )
+from tradeshock.pipeline.contracts import check_jobs
 from tradeshock.pipeline.params import inspect_parameters, resolve_parameters
 from tradeshock.pipeline.tasks import ExecOptions, RenderJob, RenderTask, TaskResult
 
@@ -278,6 +279,7 @@ def render_jobs(
         raise ValidationError(f"report names used twice: {', '.join(dupes)}")
     if timeout <= 0:
         raise ValidationError(f"timeout must be positive, got {timeout}")
+    check_jobs(render_list)  # every parameter against its notebook's contract, before any work
     opts = ExecOptions(
         kernel=kernel,
         timeout=float(timeout),
