@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from tradeshock.events import get_calendar
 
 TZ = "America/New_York"

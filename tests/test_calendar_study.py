@@ -17,15 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-
 from tradeshock.analyses import calendar_study as cs
 from tradeshock.analyses.figures import check_figure
 from tradeshock.analyses.sessions import event_sessions
 from tradeshock.errors import StudyError, TradeshockError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calendar_synthetic as syn  # noqa: E402
-from conftest import SP500_CLOSES  # noqa: E402
+import calendar_synthetic as syn
+from conftest import SP500_CLOSES
 
 MARKETS = ["^GSPC", "S1", "S2", "S3", "C1", "C2"]
 GROUPS = {"^GSPC": "us_index", "S1": "us_sector", "S2": "us_sector", "S3": "us_sector",

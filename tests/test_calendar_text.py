@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-
 from tradeshock.analyses import calendar_study as cs
 from tradeshock.analyses import calendar_text as ct
 from tradeshock.analyses import firm_panel as fp
@@ -18,7 +16,7 @@ from tradeshock.analyses import taco
 from tradeshock.analyses.sessions import event_sessions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calendar_synthetic as syn  # noqa: E402
+import calendar_synthetic as syn
 
 GROUPS = {"^GSPC": "us_index", "S1": "us_sector", "S2": "us_sector", "S3": "us_sector"}
 

@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from tradeshock.analyses import firm_panel as fp
 from tradeshock.analyses.sessions import event_sessions
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calendar_synthetic as syn  # noqa: E402
+import calendar_synthetic as syn
 
 FIRMS = [f"F{i:02d}" for i in range(30)]
 SECTORS = {f: ("Alpha", "Beta", "Gamma")[i % 3] for i, f in enumerate(FIRMS)}

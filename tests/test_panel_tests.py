@@ -8,17 +8,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
-
 from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calendar_synthetic as syn  # noqa: E402
+import calendar_synthetic as syn
 
 EST = (-120, -11)
 EVENT = (-1, 2)

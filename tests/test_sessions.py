@@ -1,5 +1,5 @@
 """Event sessions (tradeshock.analyses.sessions): the direction rule, reaction windows of untimed
-events, overlaps; on the bundled calendar and on SYNTHETIC calendars (tests/calendar_synthetic.py)."""
+events, overlaps; on the bundled calendar and SYNTHETIC calendars (tests/calendar_synthetic.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from tradeshock.analyses import sessions as S
 from tradeshock.errors import StudyError, TradeshockError
 from tradeshock.events import load_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calendar_synthetic as syn  # noqa: E402
+import calendar_synthetic as syn
 
 
 # ------------------------------------------------------------------------------ direction rule

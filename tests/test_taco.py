@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
-
 from tradeshock.analyses import calendar_study as cs
 from tradeshock.analyses import taco
 from tradeshock.analyses.figures import check_figure
@@ -20,7 +19,7 @@ from tradeshock.analyses.sessions import event_sessions
 from tradeshock.errors import StudyError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import calendar_synthetic as syn  # noqa: E402
+import calendar_synthetic as syn
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -132,7 +131,8 @@ def test_asymmetry_of_synthetic_reactions():
 
 def test_taco_options_and_errors():
     tab = _taco_table(0.0)
-    res = taco.taco_test(tab, markets=["^GSPC"], specs=[("signed", "order")], break_date="2025-04-01")
+    res = taco.taco_test(tab, markets=["^GSPC"], specs=[("signed", "order")],
+                         break_date="2025-04-01")
     assert list(res.regressions["x"]) == ["order"]
     assert res.settings["break_date"] == pd.Timestamp("2025-04-01")
     with pytest.raises(StudyError, match="specs"):

@@ -44,21 +44,22 @@ from tradeshock.errors import StudyError
 from tradeshock.events import get_calendar, parse_window
 
 __all__ = [
-    "INDICES",
-    "RAW_SERIES",
     "DEFAULT_PROXY",
+    "INDICES",
     "MODELS",
+    "RAW_SERIES",
+    "VARIANTS",
     "CalendarInputs",
+    "cross_session_tests",
+    "MarketTable",
+    "PooledResult",
     "default_markets",
+    "heatmap_figure",
     "load_calendar_inputs",
     "market_table",
-    "MarketTable",
-    "write_table_csv",
-    "heatmap_figure",
     "pool_sessions",
     "pooled_study",
-    "PooledResult",
-    "VARIANTS",
+    "write_table_csv",
 ]
 
 #: The three US indices of the table.
@@ -122,7 +123,7 @@ def load_calendar_inputs(
     snapshot: Any = None,
     calendar: str = "XNYS",
 ) -> CalendarInputs:
-    """Load the markets' returns and the cross-asset levels (:func:`tradeshock.data.market.load_prices`).
+    """Load the markets' returns and the cross-asset levels (``data.market.load_prices``).
 
     ``markets``: symbols (or symbol -> group), default :func:`default_markets`; ``raw_series``:
     symbol -> unit (``points``, ``bp`` or ``fraction``), default :data:`RAW_SERIES`; ``proxy``:
@@ -176,7 +177,8 @@ def _check_model(model: str, proxy: str | None, markets: Sequence[str], returns:
             f"{proxy!r} from the markets, choose another proxy (e.g. ACWI), or use model='mean'"
         )
     if proxy not in returns.columns:
-        raise StudyError(f"proxy {proxy!r} is not a column of the returns; load it with the markets")
+        raise StudyError(f"proxy {proxy!r} is not a column of the returns; load it with the "
+                         "markets")
     return returns[proxy]
 
 
@@ -455,7 +457,8 @@ class MarketTable:
         """The tidy table (one row per session × market)."""
         return self._table.copy()
 
-    def wide(self, value: str = "ar_reaction", markets: Sequence[str] | None = None) -> pd.DataFrame:
+    def wide(self, value: str = "ar_reaction",
+             markets: Sequence[str] | None = None) -> pd.DataFrame:
         """Sessions (rows, in order) × markets (columns) of one column of the table."""
         t = self._table
         w = t.pivot(index="session_id", columns="market", values=value)
@@ -571,7 +574,8 @@ def heatmap_figure(
     ax.grid(False)
     what = {"ar0": "Day-0 AR", "ar_reaction": "AR over the reaction window",
             "car": "CAR over the CAR window", "raw0": "Day-0 return",
-            "raw_reaction": "Raw return, reaction window", "raw_car": "Raw return, CAR window"}[value]
+            "raw_reaction": "Raw return, reaction window",
+            "raw_car": "Raw return, CAR window"}[value]
     st = table.settings
     label_axes(ax, title=title or f"{what} per tariff-news session and market, 2025",
                xlabel="Market (ticker)", ylabel="Event session", yunits="day 0, direction")
@@ -641,8 +645,15 @@ def _session_values(table: MarketTable, market: str | None, group: str | None,
     return out
 
 
-def _moments(x: np.ndarray, level: float) -> dict[str, float]:
-    """Cross-session t test (Student 1908) and exact sign test on the session values ``x``."""
+def cross_session_tests(x: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Tests of a zero mean with **sessions as the units**: one value per session in ``x``.
+
+    Student's one-sample t test (Student 1908, Biometrika 6(1), 1-25; ``scipy.stats.ttest_1samp``)
+    with its ``level`` confidence interval, and the exact two-sided sign test (binomial with
+    p = 1/2 on the non-zero values, ``scipy.stats.binomtest``; Conover 1999, Practical
+    Nonparametric Statistics, section 3.4). Returns ``n, mean, median, sd, se, t, p_t, ci_low,
+    ci_high, n_pos, n_neg, p_sign`` (NaN where undefined: no t test below two sessions).
+    """
     n = int(x.size)
     out = {"n": n, "mean": np.nan, "median": np.nan, "sd": np.nan, "se": np.nan, "t": np.nan,
            "p_t": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_pos": int((x > 0).sum()),
@@ -694,7 +705,7 @@ def pool_sessions(
     for k in keys:
         x = (vals if k == "all" else vals[vals["direction"] == k])["value"].to_numpy(dtype=float)
         rows.append({"variant": variant, "series": vals["series"].iloc[0], "measure": measure,
-                     "direction": k, **_moments(x, level)})
+                     "direction": k, **cross_session_tests(x, level)})
     vals.insert(0, "variant", variant)
     vals.insert(2, "measure", measure)
     return PooledResult(pd.DataFrame(rows), vals, {"level": level, "by": by,
@@ -769,7 +780,8 @@ class PooledResult:
         lines = [f"{'variant':<11}{'series':<18}{'measure':<12}{'direction':<14}{'n':>3}"
                  f"{'mean %':>8}{f'{lvl}% CI':>18}{'p(t)':>7}{'p(sign)':>8}"]
         for r in self._table.itertuples():
-            ci = f"[{100 * r.ci_low:+.2f}, {100 * r.ci_high:+.2f}]" if np.isfinite(r.ci_low) else "-"
+            ci = (f"[{100 * r.ci_low:+.2f}, {100 * r.ci_high:+.2f}]" if np.isfinite(r.ci_low)
+                  else "-")
             lines.append(f"{r.variant:<11}{str(r.series)[:17]:<18}{r.measure:<12}"
                          f"{r.direction:<14}{r.n:>3}{100 * r.mean:>8.2f}{ci:>18}"
                          f"{r.p_t:>7.3f}{r.p_sign:>8.3f}")

@@ -20,14 +20,14 @@ from tradeshock.analyses.sessions import EventSessions
 from tradeshock.analyses.taco import TacoResult
 
 __all__ = [
-    "describe_sessions",
-    "describe_largest",
-    "describe_pooled",
-    "describe_placebo",
-    "describe_cross_sections",
-    "describe_taco",
     "describe_asymmetry",
+    "describe_cross_sections",
     "describe_firms",
+    "describe_largest",
+    "describe_placebo",
+    "describe_pooled",
+    "describe_sessions",
+    "describe_taco",
     "what_the_data_say",
 ]
 
@@ -137,10 +137,11 @@ def describe_pooled(pooled: PooledResult, series: str = "^GSPC", measure: str = 
             parts.append(f"Over the CAR window{win}, {label} escalation-like sessions number "
                          f"{r['n']}: too few for a test.")
         else:
+            dropped = ("; windows that share a session with another are dropped"
+                       if v == "no_overlap" else "")
             parts.append(f"Over the CAR window{win} ({label} {r['n']} escalation-like "
-                         f"sessions{'; windows that share a session with another are dropped' if v == 'no_overlap' else ''}) "
-                         f"the mean CAR is {_pct(r['mean'])} ({_ci(r['ci_low'], r['ci_high'], lvl)}, "
-                         f"p {_p(r['p_t'])}).")
+                         f"sessions{dropped}) the mean CAR is {_pct(r['mean'])} "
+                         f"({_ci(r['ci_low'], r['ci_high'], lvl)}, p {_p(r['p_t'])}).")
     return " ".join(parts)
 
 
@@ -259,7 +260,8 @@ def describe_asymmetry(taco: TacoResult, market: str = "^GSPC", alpha: float = 0
                 f"({int(a['n_escalation'])}) sessions to compare.")
     bigger = "more" if a["diff"] > 0 else "less"
     verdict = ("significant" if a["p"] < alpha else "not significant")
-    return (f"Asymmetry: de-escalation-like sessions moved {_name(market)} {_pct(a['mean_deescalation'])} "
+    return (f"Asymmetry: de-escalation-like sessions moved {_name(market)} "
+            f"{_pct(a['mean_deescalation'])} "
             f"on average, escalation-like ones {_pct(-a['minus_mean_escalation'])}; a walk-back "
             f"was worth {abs(100 * a['diff']):.2f} pp {bigger} than a threat in absolute value "
             f"({int(round(100 * taco.settings['level']))}% CI {_pp(a['ci_low'])} to "
@@ -284,9 +286,9 @@ def describe_firms(firms: FirmPanelResult, table: MarketTable | None = None, n: 
     text = (f"Firms: {firms.settings['n_firms']} S&P 500 members over {len(c)} sessions, one "
             f"event study of {firms.settings['n_observations']} observations. On the largest "
             "sessions: " + "; ".join(parts) + ". "
-            f"Firms sharing a date are correlated (average residual correlation {c['rbar'].min():.2f}"
-            f" to {c['rbar'].max():.2f}): BMP finds p < {alpha} on {nb} of {len(c)} sessions, "
-            f"Kolari-Pynnönen on {nk}.")
+            f"Firms sharing a date are correlated (average residual correlation "
+            f"{c['rbar'].min():.2f} to {c['rbar'].max():.2f}): BMP finds p < {alpha} on {nb} of "
+            f"{len(c)} sessions, Kolari-Pynnönen on {nk}.")
     if len(firms.not_covered):
         text += (" Not covered by the firm prices (they end "
                  f"{pd.Timestamp(firms.as_of or firms.study.estimates['day0'].max()):%d %B %Y}): "

@@ -1,9 +1,10 @@
 """The S&P 500 members over every event session, as ONE event study.
 
 :func:`firm_panel` builds one observation per (member, session), with ids such as
-``"AAPL@2025-04-09"`` (``id -> (security, day 0)``, see :func:`tradeshock.engine.study.event_study`),
-runs the engine once, then tests each session's cross-section from that one result
-(:func:`tradeshock.analyses.panel_tests.group_car_tests`): the members share the session's date,
+``"AAPL@2025-04-09"`` (``id -> (security, day 0)``, see
+:func:`tradeshock.engine.study.event_study`), runs the engine once, then tests each session's
+cross-section from that one result (:func:`tradeshock.analyses.panel_tests.group_car_tests`): the
+members share the session's date,
 so beside the unadjusted BMP test (Boehmer, Musumeci and Poulsen 1991) the Kolari-Pynnönen (2010)
 adjustment for cross-correlation is essential. Per GICS sector and direction, the members'
 session CAARs are pooled with **sessions as the units** (cross-session t and exact sign tests).
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradeshock.analyses.calendar_study import _moments
+from tradeshock.analyses.calendar_study import cross_session_tests
 from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.analyses.sessions import DIRECTIONS, EventSessions
 from tradeshock.data.market import load_constituents, load_firms, source_summary, wide_returns
@@ -30,7 +31,7 @@ from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
 from tradeshock.events import parse_window
 
-__all__ = ["FirmInputs", "load_firm_inputs", "firm_observations", "firm_panel", "FirmPanelResult"]
+__all__ = ["FirmInputs", "FirmPanelResult", "firm_observations", "firm_panel", "load_firm_inputs"]
 
 _MEMBER_FLAG = "in_sp500_2025-04-01"
 
@@ -88,7 +89,9 @@ def firm_observations(returns: pd.DataFrame, sessions: EventSessions, event: tup
         else:
             cov.append(r.session_id)
     covered = ses.set_index("session_id").loc[cov]
-    obs = {f"{c}@{sid}": (c, covered.at[sid, "day0"]) for sid in cov for c in returns.columns}
+    day0 = dict(zip(covered.index, covered["day0"]))
+    cols = list(returns.columns)
+    obs = {f"{c}@{sid}": (c, day0[sid]) for sid in cov for c in cols}
     not_covered = pd.DataFrame(nc, columns=["session_id", "direction", "reason"])
     return obs, covered, not_covered
 
@@ -234,7 +237,7 @@ class FirmPanelResult:
         rows = []
         for (d, sec), g in per.groupby(["direction", "sector"]):
             rows.append({"direction": d, "sector": sec,
-                         **_moments(g["caar"].to_numpy(dtype=float), self.level),
+                         **cross_session_tests(g["caar"].to_numpy(dtype=float), self.level),
                          "mean_firms": float(g["firms"].mean())})
         out = pd.DataFrame(rows)
         order = {d: i for i, d in enumerate(DIRECTIONS)}

@@ -26,7 +26,7 @@ from scipy import stats
 from tradeshock.engine import inference
 from tradeshock.errors import StudyError
 
-__all__ = ["security_car_t", "group_car_tests", "slice_event_data"]
+__all__ = ["group_car_tests", "security_car_t", "slice_event_data"]
 
 
 def _as_bounds(result, windows, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -126,15 +126,27 @@ def security_car_t(result, windows) -> pd.DataFrame:
 
 
 def slice_event_data(data: inference.EventData, cols: np.ndarray) -> inference.EventData:
-    """The :class:`EventData` of the observations in columns ``cols`` (positions)."""
+    """The :class:`EventData` of the observations in columns ``cols`` (positions).
+
+    A run of consecutive positions (observations listed group by group, as :func:`event_study`
+    keeps them in input order) is taken as a slice; other selections by fancy indexing. Either
+    way the arrays handed to the battery are C-contiguous copies.
+    """
     cols = np.asarray(cols, dtype=int)
+    sel: slice | np.ndarray = cols
+    if cols.size and cols[-1] - cols[0] == cols.size - 1 and (np.diff(cols) == 1).all():
+        sel = slice(int(cols[0]), int(cols[-1]) + 1)
+
+    def take(a):
+        return None if a is None else np.ascontiguousarray(np.asarray(a)[:, sel])
+
     return inference.EventData(
-        ar_est=np.asarray(data.ar_est)[:, cols],
-        ar_event=np.asarray(data.ar_event)[:, cols],
+        ar_est=take(data.ar_est),
+        ar_event=take(data.ar_event),
         days=np.asarray(data.days),
-        n_params=np.asarray(data.n_params)[cols],
-        x_est=None if data.x_est is None else np.asarray(data.x_est)[:, cols],
-        x_event=None if data.x_event is None else np.asarray(data.x_event)[:, cols],
+        n_params=np.asarray(data.n_params)[sel],
+        x_est=take(data.x_est),
+        x_event=take(data.x_event),
         dates=None,
     )
 

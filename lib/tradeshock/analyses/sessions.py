@@ -1,4 +1,4 @@
-"""Event sessions: the tariff calendar grouped by the market session it could move, with a direction.
+"""Event sessions: the tariff calendar grouped by the market session it moves, with a direction.
 
 An **event session** of a market is the set of calendar events whose day 0 (the first session of
 that market that trades after the announcement, :func:`tradeshock.events.align`) is the same
@@ -35,16 +35,16 @@ from tradeshock.errors import StudyError
 from tradeshock.events import KINDS, align, get_calendar, load_events
 
 __all__ = [
-    "ESCALATION_KINDS",
     "DEESCALATION_KINDS",
     "DIRECTIONS",
     "DIRECTION_RULE",
-    "UNTIMED_WINDOW_RULE",
+    "ESCALATION_KINDS",
     "OVERLAP_RULE",
     "UNTIMED_MODES",
-    "session_direction",
-    "event_sessions",
+    "UNTIMED_WINDOW_RULE",
     "EventSessions",
+    "event_sessions",
+    "session_direction",
 ]
 
 #: Kinds that raise trade barriers (escalation-like).
@@ -53,7 +53,8 @@ ESCALATION_KINDS: tuple[str, ...] = ("announcement", "escalation", "retaliation"
 DEESCALATION_KINDS: tuple[str, ...] = ("de-escalation", "deal")
 _OTHER_KINDS = tuple(k for k in KINDS if k not in ESCALATION_KINDS + DEESCALATION_KINDS)
 #: Every direction a session can get, in display order.
-DIRECTIONS: tuple[str, ...] = ("escalation", "de-escalation", "mixed", *_OTHER_KINDS, "unclassified")
+DIRECTIONS: tuple[str, ...] = ("escalation", "de-escalation", "mixed", *_OTHER_KINDS,
+                               "unclassified")
 
 DIRECTION_RULE = (
     "A session is escalation-like when its events include an announcement, escalation or "
@@ -61,8 +62,8 @@ DIRECTION_RULE = (
     "de-escalation or deal and none of those three, and mixed when both are present. The other "
     "kinds (negotiation, legal, effective, clarification, rumor, statement) carry no direction: "
     "they leave the direction of a session with directional events unchanged, a session made only "
-    "of one such kind takes that kind (e.g. effective, legal), and a session mixing several of them "
-    "is unclassified and listed."
+    "of one such kind takes that kind (e.g. effective, legal), and a session mixing several of "
+    "them is unclassified and listed."
 )
 
 UNTIMED_WINDOW_RULE = (
@@ -244,7 +245,8 @@ def event_sessions(
         f"{d:%d %b} · {dirn}" + (f" ({n})" if n > 1 else "")
         for d, dirn, n in zip(ses["day0"], ses["direction"], ses["n_events"])
     ]
-    flags = _overlap_flags(ses["pos"].to_numpy(), ses["start_offset"].to_numpy(), np.zeros(len(ses)))
+    flags = _overlap_flags(ses["pos"].to_numpy(), ses["start_offset"].to_numpy(),
+                           np.zeros(len(ses), dtype=int))
     ses["overlap_reaction"] = flags[0]
     ses["overlaps_with"] = [
         "; ".join(ses["session_id"].iloc[j] for j in js) for js in flags[1]
@@ -358,7 +360,8 @@ class EventSessions:
         reason``."""
         u = self._sessions[self._sessions["direction"] == "unclassified"]
         out = u[["session_id", "day0", "kinds", "event_ids"]].copy()
-        out["reason"] = "several non-directional kinds and no escalation-like or de-escalation-like event"
+        out["reason"] = ("several non-directional kinds and no escalation-like or "
+                         "de-escalation-like event")
         return out.reset_index(drop=True)
 
     def counts(self) -> pd.Series:

@@ -35,8 +35,15 @@ from statsmodels.stats.multitest import multipletests
 from tradeshock.analyses.calendar_study import MarketTable
 from tradeshock.errors import StudyError
 
-__all__ = ["min_detectable_effect", "ols_hc3_slope", "welch_difference", "taco_test",
-           "TacoResult", "BREAK_DATE", "SPECS"]
+__all__ = [
+    "BREAK_DATE",
+    "SPECS",
+    "TacoResult",
+    "min_detectable_effect",
+    "ols_hc3_slope",
+    "taco_test",
+    "welch_difference",
+]
 
 #: The month from which the press claim dates (issue 18): "from May 2025 on".
 BREAK_DATE = "2025-05-01"
@@ -325,5 +332,6 @@ class TacoResult:
         ax.legend(loc="best")
         add_source_line(fig, source or "tradeshock market data",
                         as_of if as_of is not None else p["day0"].max(),
-                        note=f"OLS with HC3 errors; dotted line: {self.settings['break_date']:%d %b %Y}.")
+                        note=("OLS with HC3 errors; dotted line: "
+                              f"{self.settings['break_date']:%d %b %Y}."))
         return fig
