@@ -548,7 +548,7 @@ def heatmap_figure(
     if value not in ("ar0", "ar_reaction", "car", "raw0", "raw_reaction", "raw_car"):
         raise StudyError(f"heatmap_figure: value={value!r} is not a return column of the table")
     t = table.to_frame()
-    eq = t[t["units"] == "fraction"] if value.startswith("raw") else t[t["group"] != "cross_asset"]
+    eq = t[t["group"] != "cross_asset"]
     mk = list(dict.fromkeys(markets if markets is not None else eq["market"]))
     w = table.wide(value, mk) * 100.0
     pcol = {"ar0": None, "ar_reaction": "p_reaction", "car": "p_car"}.get(value)
