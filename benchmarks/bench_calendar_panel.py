@@ -1,4 +1,6 @@
-"""Benchmark of the calendar firm panel (issue 18, not a test): ``python benchmarks/bench_calendar_panel.py``.
+"""Benchmark of the calendar firm panel (issue 18; not a test).
+
+Run: ``python benchmarks/bench_calendar_panel.py [--repeat 3] [--n-boot 2000] [--source pinned]``.
 
 The S&P 500 members (about 490, real prices of the pinned snapshot unless ``--source`` says
 otherwise) over every event session of the 2025 tariff calendar that their prices cover, with the
@@ -14,9 +16,9 @@ reaction window and the CAR window -1..+1), constant-mean model, estimation -260
 Both compute the same statistics; the script checks that they agree (max relative difference)
 before it reports times. Times are the best of ``--repeat`` rounds after a warm-up round, the
 variants alternating within each round (same run, same machine load); the engine alone (ARs and
-CARs without the battery) is timed the same way, to show where the time goes. Memory: peak of Python allocations (``tracemalloc``) during one extra run of
-the one-call panel, and the process's peak resident set size at the end. Target (issue 18): the
-whole panel under 10 s on a 2-core machine.
+CARs without the battery) is timed the same way, to show where the time goes. Memory: peak of
+Python allocations (``tracemalloc``) during one extra run of the one-call panel, and the process's
+peak resident set size at the end. Target (issue 18): the whole panel under 10 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-
 from tradeshock.analyses.firm_panel import firm_observations, firm_panel, load_firm_inputs
 from tradeshock.analyses.sessions import event_sessions
 from tradeshock.engine.study import event_study
@@ -121,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     n_tests = len(panel.session_tests)
     print(f"calendar firm panel benchmark (Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.machine()})")
-    print(f"data: {inp.source} firm prices to {inp.as_of:%Y-%m-%d}; loaded in {t_load:.1f} s")
+    print(f"data: {inp.source.rstrip('.')}, to {inp.as_of:%Y-%m-%d}; loaded in {t_load:.1f} s")
     print(f"panel: {inp.returns.shape[1]} firms x {len(covered)} sessions = {n_obs} observations "
-          f"({len(panel.study.excluded)} excluded); {len(panel.not_covered)} sessions past the data")
+          f"({len(panel.study.excluded)} excluded); {len(panel.not_covered)} sessions past the "
+          "data")
     print(f"battery: {n_tests} test rows ({n_tests // (2 * len(covered))} CAR tests x 2 windows x "
           f"{len(covered)} sessions), bootstrap {args.n_boot} draws")
     print(f"{'best of ' + str(args.repeat) + ', seconds':<40}{'one call':>10}{'loop':>10}"
