@@ -16,15 +16,26 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ENV_RENDERING", "RECORD_MIME", "is_rendering", "read_record", "record"]
+from tradeshock.errors import ValidationError
+
+__all__ = ["ENV_RENDERING", "ENV_ATTACHMENTS", "RECORD_MIME", "attach", "attachments_dir",
+           "is_rendering", "read_record", "record"]
 
 #: MIME type of the provenance payload written by :func:`record`.
 RECORD_MIME = "application/vnd.tradeshock.record+json"
 #: Set to "1" in the kernel's environment during a render.
 ENV_RENDERING = "TRADESHOCK_RENDERING"
+#: Folder where a notebook writes its attachments (CSV files the report links); set by the
+#: renderer for each task, default ``./attachments`` (JupyterLab).
+ENV_ATTACHMENTS = "TRADESHOCK_ATTACHMENTS"
+#: URL prefix of attachments as seen from the report's HTML (set by the renderer).
+ENV_ATTACHMENTS_URL = "TRADESHOCK_ATTACHMENTS_URL"
+_ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(csv|json|txt|parquet)$")
 
 
 def is_rendering() -> bool:
@@ -109,3 +120,39 @@ def read_record(nb: Any) -> dict[str, Any]:
             if isinstance(payload, dict):
                 merged.update(payload)
     return merged
+
+
+def attachments_dir() -> Path:
+    """Where :func:`attach` writes: ``$TRADESHOCK_ATTACHMENTS`` during a render, else
+    ``./attachments`` (beside the notebook in JupyterLab)."""
+    return Path(os.environ.get(ENV_ATTACHMENTS) or "attachments")
+
+
+def attach(name: str, data: bytes | str, description: str) -> Path:
+    """Write a file the report links and the bundle carries (e.g. a tidy CSV of results).
+
+    ``name`` is a plain file name (letters, digits, ``_.-``; ``.csv``, ``.json``, ``.txt`` or
+    ``.parquet``), ``data`` its content, ``description`` one line shown with the link. The file
+    is written atomically into :func:`attachments_dir`; a render moves it beside the report with
+    the HTML and notebook, as one set. Displays a link and records the attachment (the index
+    lists it). Returns the path written.
+    """
+    if not isinstance(name, str) or not _ATTACHMENT_NAME.match(name):
+        raise ValidationError(f"attachment name {name!r} is not a plain file name ending in .csv, "
+                         ".json, .txt or .parquet; use e.g. 'event_market_table.csv'")
+    from tradeshock.core.fileio import atomic_write_bytes
+
+    path = attachments_dir() / name
+    atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
+    url = os.environ.get(ENV_ATTACHMENTS_URL, f"{attachments_dir().as_posix()}/") + name
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return path
+    if get_ipython() is not None:
+        display({RECORD_MIME: {f"attachment:{name}": description},
+                 "text/markdown": f"Download: [{name}]({url}) ({description}, "
+                                  f"{path.stat().st_size:,} bytes)",
+                 "text/plain": f"Attachment {name}: {description}"}, raw=True)
+    return path
