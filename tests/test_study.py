@@ -621,7 +621,7 @@ def test_singular_design_is_excluded():
     assert res.excluded.reason.tolist() == ["singular_design", "singular_design"]
     assert res.n_securities == 0
     assert res.abnormal_returns.empty and res.car.empty
-    assert "Securities:" in res.summary(tests=False)
+    assert "Securities:" in str(res.summary(tests=False))
 
 
 # ---------------------------------------------------------------------------------- validation

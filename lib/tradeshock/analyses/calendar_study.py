@@ -37,7 +37,8 @@ from scipy import stats
 from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.analyses.sessions import DIRECTIONS, EventSessions
 from tradeshock.core.fileio import atomic_write_text
-from tradeshock.data.market import load_prices, price_levels, source_summary, wide_returns
+from tradeshock.data.prices import load_prices, source_summary
+from tradeshock.data.returns import price_levels, wide_returns
 from tradeshock.data.universe import load_universe
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
@@ -123,7 +124,7 @@ def load_calendar_inputs(
     snapshot: Any = None,
     calendar: str = "XNYS",
 ) -> CalendarInputs:
-    """Load the markets' returns and the cross-asset levels (``data.market.load_prices``).
+    """Load the markets' returns and the cross-asset levels (``data.prices.load_prices``).
 
     ``markets``: symbols (or symbol -> group), default :func:`default_markets`; ``raw_series``:
     symbol -> unit (``points``, ``bp`` or ``fraction``), default :data:`RAW_SERIES`; ``proxy``:

@@ -26,7 +26,9 @@ import pandas as pd
 from tradeshock.analyses.calendar_study import cross_session_tests
 from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.analyses.sessions import DIRECTIONS, EventSessions
-from tradeshock.data.market import load_constituents, load_firms, source_summary, wide_returns
+from tradeshock.data.firms import load_constituents, load_firms
+from tradeshock.data.prices import source_summary
+from tradeshock.data.returns import wide_returns
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
 from tradeshock.events import parse_window

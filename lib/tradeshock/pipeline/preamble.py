@@ -135,6 +135,10 @@ def _check_filled(needs: Sequence[Need], prices: pd.DataFrame) -> None:
               "(`tradeshock data status` lists each series' range).")
 
 
+#: record() keys that are not parameters (a parameter of one of these names is not recorded).
+_RESERVED = frozenset({"as_of", "source", "as_of_detail"})
+
+
 def start(contract: Contract, namespace: Mapping[str, Any], *, since: Any = None,
           symbols: Sequence[str] = (), show: bool = True) -> Setup:
     """Check, load and record (see the module docstring).
@@ -161,6 +165,8 @@ def start(contract: Contract, namespace: Mapping[str, Any], *, since: Any = None
     setup = Setup(p, events, prices, price_levels(prices), wide_returns(prices, universe=universe),
                   names, universe, needs)
     if show:
+        given = {k: v for k, v in p.raw.items()
+                 if isinstance(v, str | int | float | bool) and k not in _RESERVED}
         record(as_of=setup.as_of, source=source_summary(prices, as_of=False),
-               as_of_detail=setup.as_of_text())
+               as_of_detail=setup.as_of_text(), **given)
     return setup
