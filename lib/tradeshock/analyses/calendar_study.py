@@ -42,7 +42,8 @@ from tradeshock.data.returns import price_levels, wide_returns
 from tradeshock.data.universe import load_universe
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
-from tradeshock.events import get_calendar, parse_window
+from tradeshock.core.windows import parse_window
+from tradeshock.events import get_calendar
 
 __all__ = [
     "DEFAULT_PROXY",
@@ -273,8 +274,8 @@ def market_table(
     if missing:
         raise StudyError(f"market_table: markets {missing} are not columns of the returns")
     mser = _check_model(model, proxy, markets, returns)
-    est = parse_window(estimation)
-    cw = parse_window(car_window)
+    est = tuple(parse_window(estimation, "estimation window", kind="days"))
+    cw = tuple(parse_window(car_window, "CAR window", kind="days"))
     ses = sessions.sessions
     lo = min(cw[0], int(ses["start_offset"].min()))
     hi = max(cw[1], 0)

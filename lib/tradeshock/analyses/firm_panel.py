@@ -31,7 +31,7 @@ from tradeshock.data.prices import source_summary
 from tradeshock.data.returns import wide_returns
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
-from tradeshock.events import parse_window
+from tradeshock.core.windows import parse_window
 
 __all__ = ["FirmInputs", "FirmPanelResult", "firm_observations", "firm_panel", "load_firm_inputs"]
 
@@ -133,8 +133,8 @@ def firm_panel(
         src, as_of = None, None
     if model != "mean" and market is None:
         raise StudyError(f"firm_panel: model {model!r} needs market= (the proxy's returns)")
-    est = parse_window(estimation)
-    cw = parse_window(car_window)
+    est = tuple(parse_window(estimation, "estimation window", kind="days"))
+    cw = tuple(parse_window(car_window, "CAR window", kind="days"))
     lo = min(cw[0], int(sessions.sessions["start_offset"].min()))
     hi = max(cw[1], 0)
     obs, covered, not_cov = firm_observations(returns, sessions, (lo, hi))
