@@ -36,6 +36,17 @@ ALTERNATIVES: dict[str, tuple[dict, list[str], list[str]]] = {
     ),
 }
 
+ALTERNATIVES["04_global"] = (
+    {"indices": ["^HSI", "^N225", "^KS11"], "etfs": ["EWJ", "EWY", "EWH", "MCHI", "EWG", "INDA"],
+     "selloff_event": "china_34", "rebound_event": "geneva", "retaliation_event": "china_125",
+     "selloff_window": "0:2", "rebound_window": "0:1", "negotiation_window": "-1:1",
+     "estimation_window": "-200:-6", "negotiators": ["KR", "IN"], "retaliators": ["CN", "DE"]},
+    ["Hang Seng Index", "event:china_34", "event:geneva", "days 0..+2", "days -1..+1",
+     "retaliators (China and DE)", "retaliators' (N = 2)", "South Korea and India"],
+    ["S&P 500", "CSI 300", "event:liberation_day", "event:pause", "days 0..+3", "FXI",
+     "days -260..-11", "Japan, South Korea", "same market", "np.float64"],
+)
+
 
 def _label(name: str) -> str:
     row = get_event(name)
@@ -145,3 +156,4 @@ def test_a_bad_value_is_refused_before_a_kernel_starts(tmp_path, monkeypatch):
         render_notebooks([nb], tmp_path, params={"country_report": {
             "symbol": "VNM", "estimation_window": "-5000:-11"}})
     assert not list(tmp_path.glob("*.html"))
+

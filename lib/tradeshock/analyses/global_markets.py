@@ -482,7 +482,8 @@ def _tariff_text(s: GlobalStudy) -> str:
                        f"N = {int(r['n'])}, {int(r['n_dropped'])} dropped)")
     text = (f"* **Tariff rate.** Per 10 points of tariff the ETF selloff CAR "
             f"({s.wl('selloff_window')}) changed by: {'; '.join(out)}.")
-    if s.rates is not None and "formula_aei" in s.slopes.index:
+    if s.rates is not None and "formula_aei" in s.slopes.index and np.isfinite(
+            s.slopes.loc["formula_aei"].iloc[0]):
         k = int((s.rates["formula_aei"].dropna() > FLOOR_PCT).sum())
         text += (f" The AEI formula's slope rests on the {k} ETF{'s' if k != 1 else ''} above "
                  f"the {FLOOR_PCT:g}% floor.")
@@ -586,8 +587,8 @@ def levels_figure(study: GlobalStudy, levels: pd.DataFrame) -> tuple[Any, Any]:
 
     first, last, base = chart_span(study)
     marks = [(e.date, e.kind, e.title) for e in (study.selloff, study.rebound)]
-    fig, ax = plot_levels(levels[study.indices], title=f"National equity indices around "
-                          f"{study.selloff.title[:60]}", ylabel="Index level, rebased",
+    fig, ax = plot_levels(levels[study.indices], title="National equity indices around "
+                          f"{study.selloff.date:%-d %B} and {study.rebound.date:%-d %B %Y}", ylabel="Index level, rebased",
                           yunits=f"last close before {study.selloff.date:%-d %B %Y} = 100",
                           names=study.names, start=first, end=last, rebase=base, events=marks)
     ax.legend(fontsize=7, ncol=3, loc="lower right")
@@ -606,7 +607,7 @@ def cars_figure(study: GlobalStudy) -> tuple[Any, Any]:
     for shift, what, win, ev in ((-0.2, "selloff", "selloff_window", study.selloff),
                                  (0.2, "rebound", "rebound_window", study.rebound)):
         ax.bar(x + shift, f[study.col(what, win)] if len(f) else [], 0.4,
-               label=f"{what}, {study.wl(win)} of {ev.label}"[:90])
+               label=f"{what}: {study.wl(win)} from {ev.date:%-d %b %Y}")
     ax.set_xticks(x, [study.names.get(s, s) for s in f.index], rotation=30, ha="right")
     ax.axhline(0, color="black", lw=0.6)
     ax.legend(fontsize=8)
@@ -620,7 +621,7 @@ def scatter_figure(study: GlobalStudy) -> tuple[Any, Any]:
     from tradeshock.analyses.labels import annotate_points
 
     d = study.scatter_frame()
-    fig, ax = new_figure(title=f"Country ETFs: CAR after {study.selloff.title[:50]} against the "
+    fig, ax = new_figure(title=f"Country ETFs: CAR after {study.selloff.date:%-d %B %Y} against the "
                          "announced reciprocal rate", xlabel="Announced reciprocal tariff rate",
                          xunits="percent", ylabel=f"CAR, {study.wl('selloff_window')} (New York)",
                          yunits="percent", figsize=(9, 6))

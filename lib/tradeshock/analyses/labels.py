@@ -53,10 +53,10 @@ def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[fl
     """Boxes (pixels) for the labels of ``points``, each of ``sizes[i] = (width, height)``.
 
     ``marker`` is the half-size of each point's marker (labels keep clear of every marker),
-    ``gap`` the distance of the nearest position from its point, ``steps`` how many growing
-    distances (``gap + k * step``) are tried, ``bounds`` the area labels must stay inside (the
+    ``gap`` the distance of the nearest position from the marker, ``steps`` how many growing
+    distances (``marker + gap + k * step``) are tried, ``bounds`` the area labels must stay inside (the
     axes). Greedy, in the order given: returns one box per point, none overlapping another
-    unless no free position exists within ``gap + steps * step`` pixels.
+    unless no free position exists within ``marker + gap + steps * step`` pixels.
     """
     if len(points) != len(sizes):
         raise ValueError(f"place_labels: {len(points)} points but {len(sizes)} sizes")
@@ -65,7 +65,7 @@ def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[fl
     for (x, y), (w, h) in zip(points, sizes):
         best, best_cost = None, float("inf")
         for k in range(steps + 1):
-            r = gap + k * step
+            r = marker + gap + k * step
             for d in _DIRECTIONS:
                 box = _box_at(x, y, w, h, d, r)
                 cost = (sum(overlap(box, b) for b in placed)
@@ -117,7 +117,10 @@ def annotate_points(ax: Any, xs: Sequence[float], ys: Sequence[float], texts: Se
 
 
 def label_boxes(annotations: Sequence[Any]) -> list[Box]:
-    """The drawn boxes (pixels) of annotation artists, to check that none overlap."""
+    """The drawn text boxes (pixels) of annotation artists (leader lines left out), to check
+    that none overlap."""
+    from matplotlib.text import Text
+
     fig = annotations[0].figure if annotations else None
     if fig is None:
         return []
@@ -125,6 +128,6 @@ def label_boxes(annotations: Sequence[Any]) -> list[Box]:
     r = fig.canvas.get_renderer()
     out = []
     for a in annotations:
-        e = a.get_window_extent(r)
+        e = Text.get_window_extent(a, r)
         out.append((e.x0, e.y0, e.x1, e.y1))
     return out
