@@ -36,6 +36,17 @@ ALTERNATIVES: dict[str, tuple[dict, list[str], list[str]]] = {
     ),
 }
 
+ALTERNATIVES["03_sectors"] = (
+    {"etfs": ["XLE", "XLF", "XLV", "XLU"], "broad": ["IWM"], "market_symbol": "SPY",
+     "selloff_event": "china_34", "rebound_event": "geneva", "estimation_window": "-200:-6",
+     "selloff_window": "0:2", "rebound_window": "0:1", "alpha": 0.1, "firm_level": False,
+     "n_movers": 5},
+    ["event:china_34", "event:geneva", "days 0..+2 from 4 Apr 2025", "days 0..+1 from 12 May 2025",
+     "SPY S&P 500", "Energy", "at 10%"],
+    ["event:liberation_day", "event:pause", "XLK", "QQQ", "days 0..+3", "^GSPC", "S&P 500 members",
+     "np.float64"],
+)
+
 ALTERNATIVES["04_global"] = (
     {"indices": ["^HSI", "^N225", "^KS11"], "etfs": ["EWJ", "EWY", "EWH", "MCHI", "EWG", "INDA"],
      "selloff_event": "china_34", "rebound_event": "geneva", "retaliation_event": "china_125",

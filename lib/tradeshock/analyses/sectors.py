@@ -319,8 +319,11 @@ class SectorStudy:
         self.returns = returns
 
     def window_text(self, which: str) -> str:
+        """``days 0..+3 from 3 Apr 2025``: the CAR window of ``which`` and its day 0 (XNYS)."""
+        from tradeshock.engine.present import window_label
+
         w = self.sell_w if which == "selloff" else self.reb_w
-        return f"days {w[0]}..{w[1]} from {self.day0[which]:%-d %b %Y}"
+        return f"{window_label(*w)} from {self.day0[which]:%-d %b %Y}"
 
     def raw_table(self):
         """Raw simple returns (percent) from the session before the selloff's day 0 to the one
@@ -403,8 +406,8 @@ class SectorStudy:
     def describe(self) -> str:
         return describe_sectors(self.car_sell, self.car_reb, self.reversal,
                                 {**SECTOR_ETFS, **BROAD_ETFS}, alpha=self.p["alpha"],
-                                rebound_title=f"{self.p['rebound_event'].title} "
-                                f"({self.window_text('rebound')})")
+                                rebound_title=f"the rebound window ({self.window_text('rebound')}"
+                                f", {self.p['rebound_event'].title})")
 
 
 class FirmStudy:
