@@ -587,8 +587,9 @@ def levels_figure(study: GlobalStudy, levels: pd.DataFrame) -> tuple[Any, Any]:
 
     first, last, base = chart_span(study)
     marks = [(e.date, e.kind, e.title) for e in (study.selloff, study.rebound)]
-    fig, ax = plot_levels(levels[study.indices], title="National equity indices around "
-                          f"{study.selloff.date:%-d %B} and {study.rebound.date:%-d %B %Y}", ylabel="Index level, rebased",
+    title = (f"National equity indices around {study.selloff.date:%-d %B} and "
+             f"{study.rebound.date:%-d %B %Y}")
+    fig, ax = plot_levels(levels[study.indices], title=title, ylabel="Index level, rebased",
                           yunits=f"last close before {study.selloff.date:%-d %B %Y} = 100",
                           names=study.names, start=first, end=last, rebase=base, events=marks)
     ax.legend(fontsize=7, ncol=3, loc="lower right")
@@ -621,8 +622,8 @@ def scatter_figure(study: GlobalStudy) -> tuple[Any, Any]:
     from tradeshock.analyses.labels import annotate_points
 
     d = study.scatter_frame()
-    fig, ax = new_figure(title=f"Country ETFs: CAR after {study.selloff.date:%-d %B %Y} against the "
-                         "announced reciprocal rate", xlabel="Announced reciprocal tariff rate",
+    fig, ax = new_figure(title=f"Country ETFs: CAR after {study.selloff.date:%-d %B %Y} against "
+                         "the announced reciprocal rate", xlabel="Announced reciprocal tariff rate",
                          xunits="percent", ylabel=f"CAR, {study.wl('selloff_window')} (New York)",
                          yunits="percent", figsize=(9, 6))
     ax.scatter(d["rate"], d["car"], color="#1f77b4", s=18)

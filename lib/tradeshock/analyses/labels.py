@@ -54,8 +54,8 @@ def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[fl
 
     ``marker`` is the half-size of each point's marker (labels keep clear of every marker),
     ``gap`` the distance of the nearest position from the marker, ``steps`` how many growing
-    distances (``marker + gap + k * step``) are tried, ``bounds`` the area labels must stay inside (the
-    axes). Greedy, in the order given: returns one box per point, none overlapping another
+    distances (``marker + gap + k * step``) are tried, ``bounds`` the area labels must stay
+    inside (the axes). Greedy, in the order given: returns one box per point, none overlapping another
     unless no free position exists within ``marker + gap + steps * step`` pixels.
     """
     if len(points) != len(sizes):

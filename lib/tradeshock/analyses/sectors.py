@@ -15,9 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeshock.analyses.contract import (
+    Contract, Event, Flag, History, Integer, Number, Symbol, Symbols, Window, before,
+)
 from tradeshock.errors import StudyError
 
 __all__ = [
+    "PARAMETERS",
+    "SectorStudy",
+    "FirmStudy",
     "SECTOR_ETFS",
     "BROAD_ETFS",
     "car_table",
@@ -245,9 +251,6 @@ def describe_firms(overall: pd.DataFrame, by_sector: pd.DataFrame, alpha: float 
 
 
 # ------------------------------------------------------------------------------------ notebook
-from tradeshock.analyses.contract import (  # noqa: E402
-    Contract, Event, Flag, History, Integer, Number, Symbol, Symbols, Window, before,
-)
 
 #: What the parameters of ``notebooks/03_sectors.ipynb`` must be.
 PARAMETERS = Contract(
