@@ -126,6 +126,7 @@ def test_empty_retaliators_and_other_events(shared_snapshot):
     text = gm.describe_global(st)
     assert "retaliators (none listed)" in text
     assert "The only national index studied, Nikkei 225" in text
+    assert gm.lead(st, "2026-01-01").startswith("**1 national index and 10 country ETFs**")
     assert "(4 Apr 2025)" in text and "(12 May 2025)" in text
     assert "Liberation Day" not in text and "9 Apr 2025" not in text
     assert st.day0["selloff"]["^N225"] == pd.Timestamp("2025-04-07")  # Tokyo: after its close
@@ -163,3 +164,11 @@ def test_contract_refuses_overlapping_groups():
 
     with pytest.raises(ValidationError, match="negotiators and retaliators both list CN"):
         gm.PARAMETERS.check({**DEFAULTS, "negotiators": ["CN", "JP"]})
+
+
+def test_an_index_that_rose_is_not_called_a_fall(shared_snapshot):
+    st = _study(shared_snapshot, selloff_event="china_34", indices=["^HSI", "^N225"])
+    text = gm.describe_global(st)
+    sc = st.col("selloff", "selloff_window")
+    assert st.index_cars.at["^N225", sc] > 0
+    assert "the largest rise Nikkei 225 (+" in text and "smallest fall" not in text

@@ -420,7 +420,11 @@ def chart_span(study: GlobalStudy, before_days: int = 30,
 
 def lead(study: GlobalStudy, as_of: str) -> str:
     """The first line of the report: what is studied, with which data."""
-    return (f"**{len(study.indices)} national indices and {len(study.etfs)} country ETFs** "
+    def n(k: int, one: str, many: str) -> str:
+        return f"{k} {one if k == 1 else many}"
+
+    return (f"**{n(len(study.indices), 'national index', 'national indices')} and "
+            f"{n(len(study.etfs), 'country ETF', 'country ETFs')}** "
             f"around {study.selloff.label} (selloff, CAR {study.wl('selloff_window')}) and "
             f"{study.rebound.label} (rebound, CAR {study.wl('rebound_window')}); constant-mean "
             f"model estimated over {study.wl('estimation_window')}; data to {as_of}.")
@@ -442,13 +446,15 @@ def _selloff_text(s: GlobalStudy) -> str:
         text = (f"* **Selloff.** {int((f[sc] < 0).sum())} of {len(f)} national indices had a "
                 f"negative CAR over {wl} of their own sessions after {s.selloff.label} "
                 f"({int((f[sp] < s.alpha).sum())} with p < {s.alpha:g} in the CAR t test); the "
-                f"largest fall was {s.names.get(worst, worst)} ({_pp(f.at[worst, sc])}), the "
-                f"smallest {s.names.get(best, best)} ({_pp(f.at[best, sc])}).")
+                f"{'largest fall' if f.at[worst, sc] < 0 else 'smallest rise'} was "
+                f"{s.names.get(worst, worst)} ({_pp(f.at[worst, sc])}), the "
+                f"{'smallest fall' if f.at[best, sc] < 0 else 'largest rise'} "
+                f"{s.names.get(best, best)} ({_pp(f.at[best, sc])}).")
     e = s.etf_cars
     if not e.empty:
         we = e[sc].idxmin()
-        text += (f" {int((e[sc] < 0).sum())} of {len(e)} country ETFs fell (largest: "
-                 f"{short_name(s.names.get(we, we))}, {we}, {_pp(e.at[we, sc])}).")
+        text += (f" {int((e[sc] < 0).sum())} of {len(e)} country ETFs had a negative CAR "
+                 f"(lowest: {short_name(s.names.get(we, we))}, {we}, {_pp(e.at[we, sc])}).")
     return text
 
 
