@@ -172,3 +172,30 @@ def test_an_index_that_rose_is_not_called_a_fall(shared_snapshot):
     sc = st.col("selloff", "selloff_window")
     assert st.index_cars.at["^N225", sc] > 0
     assert "the largest rise Nikkei 225 (+" in text and "smallest fall" not in text
+
+
+@pytest.mark.parametrize("name, params, expected", [
+    ("04_global", {"etfs": ["EWJ", "XLK"], "negotiators": ["CN"], "selloff_window": "-300:3"},
+     ["parameter 'etfs' item 2 = 'XLK' is in group", "negotiators and retaliators both list CN",
+      "estimation_window -260:-11 does not end before selloff_window -300:3"]),
+    ("03_sectors", {"broad": "SPY, NOPE", "rebound_event": "pausee", "n_movers": 0},
+     ["'NOPE' is not in data/universe.csv", "'pausee' is not an event of the calendar",
+      "parameter 'n_movers' = 0 is outside 1..200"]),
+])
+def test_bad_values_are_refused_before_a_kernel_starts(name, params, expected, tmp_path,
+                                                       monkeypatch):
+    from pathlib import Path
+
+    import tradeshock.pipeline.render as R
+    from tradeshock.errors import ValidationError
+    from tradeshock.pipeline.render import render_notebooks
+
+    def no_kernel(*a, **k):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(R, "_check_kernel", no_kernel)
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / f"{name}.ipynb"
+    with pytest.raises(ValidationError) as err:
+        render_notebooks([nb], tmp_path, params={name: params})
+    for piece in expected:
+        assert piece in str(err.value)

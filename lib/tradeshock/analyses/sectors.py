@@ -394,7 +394,7 @@ class SectorStudy:
                              xlabel="Cumulative abnormal return (percent)", ylabel="ETF",
                              yunits="ticker", figsize=(9, 6))
         y = np.arange(len(t))
-        ax.barh(y, 100 * t["car"], color=["#1f77b4" if s in SECTOR_ETFS else "#9e9e9e"
+        ax.barh(y, 100 * t["car"], color=["#1f77b4" if s in self.p["etfs"] else "#9e9e9e"
                                           for s in t["security"]])
         ax.errorbar(100 * t["car"], y, xerr=[100 * (t["car"] - t["ci_low"]),
                                              100 * (t["ci_high"] - t["car"])],
