@@ -47,7 +47,7 @@ from tradeshock.errors import StudyError
 from tradeshock.events import align, get_calendar
 
 __all__ = ["PARAMETERS", "CALENDAR_SINCE", "SummaryStudy", "CalendarHeadline", "summarize",
-           "calendar_headline", "describe_calendar", "timeline_span", "path_annotation",
+           "calendar_headline", "calendar_returns", "describe_calendar", "timeline_span", "path_annotation",
            "sector_figure", "event_marks"]
 
 #: First date loaded for the whole-calendar headline (as :func:`load_calendar_inputs`): enough
@@ -328,6 +328,17 @@ class CalendarHeadline:
                      notes=["Sessions are the units: events sharing a day 0 are one session. "
                             "The reaction is the AR of the session's reaction window (day 0, or "
                             "the two sessions of an untimed event); constant-mean model."])
+
+
+def calendar_returns(symbol: str, calendar: str) -> pd.Series:
+    """The index's simple returns (fractions) on ``calendar``'s sessions from
+    :data:`CALENDAR_SINCE`: enough history for every event session of the calendar
+    (:func:`tradeshock.analyses.calendar_study.load_calendar_inputs`, same data source)."""
+    from tradeshock.analyses.calendar_study import load_calendar_inputs
+
+    inp = load_calendar_inputs([symbol], raw_series={}, proxy=None, start=CALENDAR_SINCE,
+                               calendar=calendar)
+    return inp.returns[symbol]
 
 
 def calendar_headline(returns: pd.Series, symbol: str, name: str, calendar: str,
