@@ -55,8 +55,10 @@ ALTERNATIVES["06_summary"] = (
      "selloff_sessions": 3, "estimation_window": "-200:-6", "event_window": "-2:8",
      "record_lookback": 120, "trough_within": 25, "sector_etfs": ["XLE", "XLK", "XLF"],
      "timeline_events": ["china_34", "geneva", "uk_deal"], "calendar_car_window": "0:2"},
-    ["Russell 2000", "event:china_34", "event:geneva", "3 sessions from", "XLE", "XLK"],
-    ["S&P 500", "event:liberation_day", "event:pause", "4 sessions from", "XLV", "19 Feb 2025"],
+    ["Russell 2000", "event:china_34", "event:geneva", "3 sessions from", "XLE", "XLK",
+     "days 0..+2"],
+    ["S&P 500", "event:liberation_day", "event:pause", "4 sessions from", "XLV", "19 Feb 2025",
+     "days -1..+1"],
 )
 
 

@@ -232,6 +232,7 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
         else:
             d = c.value
         checkpoints[f"{d:%-d %b}" if d.year == s0.year else f"{d:%-d %b %Y}"] = d
+    checkpoints = dict(sorted(checkpoints.items(), key=lambda kv: (kv[1] is None, kv[1])))
     tw, pw, n = p["table_window"], p["post_window"], int(p["estimation_sessions"])
     if p.get("reference_date"):
         est = (_at(sess, sess[sess <= p["reference_date"]][-1], 1 - n, "estimation_sessions"),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ import pandas as pd
 
 from tradeshock.analyses.anatomy import ar_paths, drawdown_table
 from tradeshock.analyses.calendar_study import (
-    MarketTable, PooledResult, market_table, pool_sessions,
+    MarketTable, PooledResult, market_table, pooled_study,
 )
 from tradeshock.analyses.contract import (
     Contract, Event, EventRef, Events, History, Integer, Symbol, Symbols, Window, before,
@@ -41,6 +42,7 @@ from tradeshock.analyses.sectors import car_table
 from tradeshock.analyses.sessions import EventSessions, event_sessions
 from tradeshock.analyses.taco import TacoResult, taco_test
 from tradeshock.core.tables import Table, fmt_p
+from tradeshock.engine.present import window_label
 from tradeshock.engine.results import EventStudyResult
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
@@ -299,13 +301,15 @@ class CalendarHeadline:
         """Mean reaction per direction (percent) with its CI and tests, and the TACO slope."""
         rows = []
         lvl = int(round(100 * self.pooled.settings["level"]))
-        for d in ("escalation", "de-escalation"):
-            if not self.pooled.has(d, series=self.symbol):
-                rows.append({"figure": f"{d}-like sessions", "n": 0, "value": np.nan,
+        cw = window_label(*self.pooled.settings["car_window"])
+        for d, measure in product(("escalation", "de-escalation"), ("ar_reaction", "car")):
+            what = "mean reaction" if measure == "ar_reaction" else f"mean CAR {cw}"
+            if not self.pooled.has(d, series=self.symbol, measure=measure):
+                rows.append({"figure": f"{what}, {d}-like sessions", "n": 0, "value": np.nan,
                              "note": f"no {d}-like session"})
                 continue
-            r = self.pooled.get(d, series=self.symbol)
-            rows.append({"figure": f"mean reaction, {d}-like sessions", "n": int(r["n"]),
+            r = self.pooled.get(d, series=self.symbol, measure=measure)
+            rows.append({"figure": f"{what}, {d}-like sessions", "n": int(r["n"]),
                          "value": 100 * r["mean"],
                          "note": (f"{lvl}% CI {100 * r['ci_low']:+.2f} to "
                                   f"{100 * r['ci_high']:+.2f}; t-test {_pv(r['p_t'])}; "
@@ -354,7 +358,7 @@ def calendar_headline(returns: pd.Series, symbol: str, name: str, calendar: str,
     r = r[r.index.isin(pd.DatetimeIndex(get_calendar(calendar).sessions))].to_frame(symbol)
     table = market_table(r, sess, markets=[symbol], model="mean", estimation=estimation,
                          car_window=car_window, names={symbol: name})
-    pooled = pool_sessions(table, market=symbol)
+    pooled = pooled_study(table, markets=[symbol], variants=("all",))
     try:
         taco = taco_test(table, markets=[symbol])
     except StudyError as exc:
