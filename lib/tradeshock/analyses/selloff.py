@@ -72,7 +72,8 @@ class Dates(Param):
             raise _Bad("is empty", f"list at least {self.min_items} date")
         out = [Date.parse(self, v, ctx) for v in items]
         if out != sorted(set(out)):
-            raise _Bad("is not in increasing order without repeats", "list each date once, in order")
+            raise _Bad("is not in increasing order without repeats",
+                       "list each date once, in order")
         return out
 
 
@@ -642,9 +643,10 @@ def _regression_lines(study: SelloffStudy, alpha: float) -> list[str]:
     g, t = gam.loc[lead, ("γ (%)", reb)], gam.loc[lead, ("t", reb)]
     n_sell = len(study.sell_labels)
     verdict = "rejected" if w["p (reversal)"] < alpha else "not rejected"
+    joint = "non-zero" if w["p"] < alpha else "not distinguishable from zero"
     lines = [f"- Event-dummy regressions: the {lead}'s abnormal return on "
              f"{study.plan.rebound_days[0]:%-d %B} was {g:+.2f}% (t = {t:.1f}); the {n_sell} "
-             f"selloff day(s) are jointly {'non-zero' if w['p'] < alpha else 'not distinguishable from zero'} "
+             f"selloff day(s) are jointly {joint} "
              f"(χ² = {w['selloff = 0: χ²']:.1f}, {_pv(w['p'])}); the net CAR of selloff plus "
              f"rebound is {w['net CAR (%)']:+.2f}% (se {w['se (%)']:.2f}), so full reversal is "
              f"{verdict} ({_pv(w['p (reversal)'])})."]

@@ -49,8 +49,8 @@ from tradeshock.errors import StudyError
 from tradeshock.events import align, get_calendar
 
 __all__ = ["PARAMETERS", "CALENDAR_SINCE", "SummaryStudy", "CalendarHeadline", "summarize",
-           "calendar_headline", "calendar_returns", "describe_calendar", "timeline_span", "path_annotation",
-           "sector_figure", "event_marks"]
+           "calendar_headline", "calendar_returns", "describe_calendar", "timeline_span",
+           "path_annotation", "sector_figure", "event_marks"]
 
 #: First date loaded for the whole-calendar headline (as :func:`load_calendar_inputs`): enough
 #: history for a 260-session estimation window before the calendar's first event.
