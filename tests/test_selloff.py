@@ -119,3 +119,24 @@ def test_contract_refuses_bad_orders_and_too_much_history(shared_snapshot):
     assert "calendar runs from 1990-01-02" in str(err.value) and "nothing was run" in str(err.value)
     with pytest.raises(ValidationError, match=r"estimation_sessions .* its data cover \d{4}-"):
         selloff.PARAMETERS.check({**DEFAULTS, "estimation_sessions": 4000}, coverage=coverage)
+
+
+def test_render_refuses_estimation_sessions_beyond_the_calendar_before_a_kernel(
+        shared_snapshot, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import tradeshock.pipeline.render as R
+    from tradeshock.pipeline.render import render_notebooks
+
+    def no_kernel(*a, **k):  # a kernel start would fail the test
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(R, "_check_kernel", no_kernel)
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "05_selloff_rebound.ipynb"
+    with pytest.raises(ValidationError) as err:
+        render_notebooks([nb], tmp_path, params={"05_selloff_rebound": {
+            "estimation_sessions": 100000, "indices": ["^RUT"]}})
+    text = str(err.value)
+    assert "report 05_selloff_rebound" in text and "estimation_sessions' = 100000" in text
+    assert "1990-01-02" in text
+    assert not list(tmp_path.glob("*.html"))

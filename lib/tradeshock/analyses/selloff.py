@@ -513,12 +513,13 @@ def run(plan: Plan, p: Mapping[str, Any], levels: pd.DataFrame, returns: pd.Data
 
 # ------------------------------------------------------------------------------ figures
 def rebased_figure(study: SelloffStudy, levels: pd.DataFrame):
-    """Indices rebased to 100 at the pre-event close, with the two events marked."""
+    """Indices rebased to 100 at the pre-event close, with the two events marked on their
+    announcement dates."""
     from tradeshock.analyses.figures import plot_levels
 
     plan = study.plan
-    marks = [(plan.selloff_day0, plan.selloff.kind, plan.selloff.title),
-             (plan.rebound_day0, plan.rebound.kind, plan.rebound.title)]
+    marks = [(plan.selloff.date, plan.selloff.kind, plan.selloff.title),
+             (plan.rebound.date, plan.rebound.kind, plan.rebound.title)]
     return plot_levels(levels[study.indices], names=study.names, rebase=plan.reference,
                        title=f"Indices rebased to 100 at the {plan.reference:%-d %B %Y} close",
                        ylabel=f"Level, {plan.reference:%-d %b %Y} = 100", yunits="index",

@@ -195,6 +195,12 @@ class SummaryStudy:
                      notes=["AR: constant-mean model; t: Brown–Warner (1985) test against the "
                             "index's estimation-window volatility; two-sided p."])
 
+    def path_title(self, width: int = 48) -> str:
+        """Title of the CAR-path figure (the event's title cut to ``width`` characters)."""
+        t = self.selloff.title
+        t = t if len(t) <= width else t[:width - 1].rstrip() + "…"
+        return f"{self.name}: cumulative abnormal return around day 0 of {t}"
+
     def paths(self) -> pd.DataFrame:
         return ar_paths(self.path_result)
 
