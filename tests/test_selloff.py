@@ -140,3 +140,18 @@ def test_render_refuses_estimation_sessions_beyond_the_calendar_before_a_kernel(
     assert "report 05_selloff_rebound" in text and "estimation_sessions' = 100000" in text
     assert "1990-01-02" in text
     assert not list(tmp_path.glob("*.html"))
+
+
+def test_raw_date_overrides_reproduce_the_event_dates(shared_snapshot):
+    _, plan, study = _study()
+    _, plan2, study2 = _study(reference_date="2025-04-02",
+                              selloff_days=["2025-04-03", "2025-04-04", "2025-04-07",
+                                            "2025-04-08"],
+                              rebound_days="2025-04-09", checkpoints="2025-04-09,2025-04-30,end")
+    assert plan2.selloff_days == plan.selloff_days and plan2.rebound_days == plan.rebound_days
+    assert plan2.estimation == plan.estimation and plan2.checkpoints == plan.checkpoints
+    pd.testing.assert_frame_equal(study2.wald, study.wald)
+    pd.testing.assert_frame_equal(study2.drawdowns, study.drawdowns, check_dtype=False)
+    # an override earlier than the selloff's sessions moves the estimation period with it
+    _, plan3, _ = _study(reference_date="2025-03-31")
+    assert plan3.estimation[1] == pd.Timestamp("2025-03-31")

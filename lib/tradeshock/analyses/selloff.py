@@ -95,7 +95,10 @@ class Checkpoints(Param):
         from tradeshock.analyses.contract import _event_ref
         from tradeshock.events.schema import is_iso_date
 
-        items = value if isinstance(value, (list, tuple)) else [value]
+        if isinstance(value, str):
+            items: list = [v.strip() for v in value.split(",") if v.strip()]
+        else:
+            items = list(value) if isinstance(value, (list, tuple)) else [value]
         if not items:
             raise _Bad("is empty", "list at least one checkpoint, e.g. ['rebound', 19, 'end']")
         out, bad = [], []
