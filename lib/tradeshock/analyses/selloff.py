@@ -6,11 +6,12 @@ and the 9 April pause) fix every date of the report, on the exchange calendar of
 
 * the **selloff sessions** run from the selloff's day 0 (the first session that trades after the
   announcement) to the session before the rebound's day 0, or ``selloff_sessions`` of them; the
-  **rebound sessions** are ``rebound_sessions`` sessions from the rebound's day 0;
+  **rebound sessions** are ``rebound_sessions`` sessions from the rebound's day 0; both keep only
+  sessions that every index's exchange trades (an event-day dummy needs a return in each);
 * the **pre-event close** (drawdown reference) is the session before the selloff's day 0 on each
   index's own exchange calendar; the trough is looked for up to day ``+trough_within``;
 * **checkpoints** are events (the close of their day 0), session offsets from the selloff's day 0
-  (``19`` or ``"+19"``), ISO dates, or ``"end"`` (each series' last close); labels are the dates;
+  (``18`` or ``"+18"``), ISO dates, or ``"end"`` (each series' last close); labels are the dates;
 * the daily cross-asset table and the post-shock correlation period are windows of sessions
   relative to the selloff's day 0; the estimation period is the ``estimation_sessions`` sessions
   ending on the pre-event close.
@@ -221,8 +222,14 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
         own = _sessions(code)
         d0 = align(p["selloff_event"].event_id, code, events=events).day0
         refs[code] = p.get("reference_date") or _at(own, d0, -1)
+    # event days must be sessions of every index's exchange (a dummy needs a return in each)
+    codes = list(refs)
+    common = sess
+    for code in codes[1:]:
+        common = common.intersection(_sessions(code))
     reb = (list(p["rebound_days"]) if p.get("rebound_days") else
-           [_at(sess, r0, k, "rebound_sessions") for k in range(int(p["rebound_sessions"]))])
+           [_at(common, common[common >= r0][0], k, "rebound_sessions")
+            for k in range(int(p["rebound_sessions"]))])
     checkpoints: dict[str, pd.Timestamp | None] = {}
     for c in p["checkpoints"]:
         if c.kind == "end":
@@ -244,7 +251,8 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
     else:
         est = (_at(sess, s0, -n, "estimation_sessions"), _at(sess, s0, -1))
     return Plan(cal, p["selloff_event"], p["rebound_event"], s0, r0, refs,
-                _selloff_days(p, sess, s0, r0), reb,
+                [d for d in _selloff_days(p, sess, s0, r0)
+                 if p.get("selloff_days") or d in common], reb,
                 _at(sess, s0, p["trough_within"], "trough_within"), checkpoints,
                 (_at(sess, s0, tw[0], "table_window"), _at(sess, s0, tw[1], "table_window")),
                 (_at(sess, s0, pw[0], "post_window"), _at(sess, s0, pw[1], "post_window")),
