@@ -348,6 +348,8 @@ class SelloffStudy:
     wald: pd.DataFrame
     sur: Any = None
     notes: list[str] = field(default_factory=list)
+    model: str = "mean"
+    market: str = ""
 
     @property
     def lead(self) -> str:
@@ -408,7 +410,10 @@ class SelloffStudy:
 
     def gamma_table(self) -> Table:
         cols = list(self.gammas.columns)
-        return Table(self.gammas, caption="Abnormal return per event day: γ in percent, and its t",
+        model = ("constant-mean model" if self.model == "mean" else
+                 f"market model against {self.names.get(self.market, self.market)}")
+        return Table(self.gammas, caption=f"Abnormal return per event day ({model}): γ in "
+                     "percent, and its t",
                      formats=dict.fromkeys(cols, "num:2"),
                      labels={c: (f"γ {c[1]} (%)" if c[0].startswith("γ") else f"t {c[1]}")
                              for c in cols})
@@ -519,7 +524,7 @@ def run(plan: Plan, p: Mapping[str, Any], levels: pd.DataFrame, returns: pd.Data
     groups = dict(zip(universe["symbol"], universe["group"]))
     return SelloffStudy(plan, indices, cross, dict(names), short, dd, moves, cols, measures,
                         {s: groups.get(s, "") for s in cross}, periods, common, mats, pc, gam,
-                        wald, sur, notes)
+                        wald, sur, notes, p["model"], p["market_symbol"])
 
 
 # ------------------------------------------------------------------------------ figures
