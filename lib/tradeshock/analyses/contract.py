@@ -646,6 +646,7 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
     if not (syms and evs and wins):
         return []
     lo, hi = min(w[0] for w in wins), max(w[1] for w in wins)
+    named = ", ".join(h.windows + h.sessions_before)
     uni = ctx.universe.set_index("symbol")
     out = []
     for sym in dict.fromkeys(syms):
@@ -656,10 +657,10 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
                 win = event_window(a, cal, (lo, hi))
             except ValidationError as exc:
                 raise ValidationError(
-                    f"windows {', '.join(h.windows + h.sessions_before)} ({lo}:{hi} around {ev.label}, day 0 "
+                    f"windows {named} ({lo}:{hi} around {ev.label}, day 0 "
                     f"{a.day0:%Y-%m-%d} on {cal}) run off the {cal} calendar: {exc}") from None
             out.append(Need(sym, win["session"].iloc[0], win["session"].iloc[-1],
-                            f"{', '.join(h.windows + h.sessions_before)} {lo}:{hi} around {ev.label} on {cal}"))
+                            f"{named} {lo}:{hi} around {ev.label} on {cal}"))
     return out
 
 
