@@ -107,3 +107,13 @@ def test_contract_refusals():
         summary.PARAMETERS.check({**DEFAULTS, "index_symbol": "XLK"})
     with pytest.raises(ValidationError, match="timeline_events' is empty"):
         summary.PARAMETERS.check({**DEFAULTS, "timeline_events": []})
+
+
+def test_calendar_returns_reach_back_for_a_long_estimation_window(shared_snapshot):
+    ev = load_events()
+    r = summary.calendar_returns("^GSPC", "XNYS", (-400, -11), ev)
+    first = pd.Timestamp(ev["date"].min())
+    assert (r.loc[:first].dropna().size) >= 400
+    h = summary.calendar_headline(r, "^GSPC", "S&P 500", "XNYS", ev, (-400, -11), (-1, 1))
+    assert len(h.table.not_covered) + len(h.table.excluded) == 0
+    assert "could not be studied" not in summary.describe_calendar(h)

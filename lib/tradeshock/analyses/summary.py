@@ -340,14 +340,22 @@ class CalendarHeadline:
                             "the two sessions of an untimed event); constant-mean model."])
 
 
-def calendar_returns(symbol: str, calendar: str) -> pd.Series:
-    """The index's simple returns (fractions) on ``calendar``'s sessions from
-    :data:`CALENDAR_SINCE`: enough history for every event session of the calendar
-    (:func:`tradeshock.analyses.calendar_study.load_calendar_inputs`, same data source)."""
+def calendar_returns(symbol: str, calendar: str, estimation: tuple[int, int] = (-260, -11),
+                     events: pd.DataFrame | None = None) -> pd.Series:
+    """The index's simple returns (fractions) on ``calendar``'s sessions, from early enough for
+    ``estimation`` before the calendar's first event (never later than :data:`CALENDAR_SINCE`),
+    through :func:`tradeshock.analyses.calendar_study.load_calendar_inputs` (same data source as
+    the rest of the report)."""
     from tradeshock.analyses.calendar_study import load_calendar_inputs
+    from tradeshock.events import load_events
 
-    inp = load_calendar_inputs([symbol], raw_series={}, proxy=None, start=CALENDAR_SINCE,
-                               calendar=calendar)
+    ev = load_events() if events is None else events
+    sess = pd.DatetimeIndex(get_calendar(calendar).sessions)
+    before = sess[sess < pd.Timestamp(ev["date"].min())]
+    need = before[max(0, len(before) + int(estimation[0]) - 10)] if len(before) else sess[0]
+    start = min(need, pd.Timestamp(CALENDAR_SINCE))
+    inp = load_calendar_inputs([symbol], raw_series={}, proxy=None,
+                               start=f"{start:%Y-%m-%d}", calendar=calendar)
     return inp.returns[symbol]
 
 
@@ -394,6 +402,10 @@ def describe_calendar(h: CalendarHeadline, alpha: float = 0.05) -> str:
                      f"{100 * r['mean']:+.2f}% (t-test {_pv(r['p_t'])}, {sig} at "
                      f"{100 * alpha:g}%)")
     text += f" The {h.name}'s reaction: " + "; ".join(parts) + "."
+    lost = len(h.table.not_covered) + len(h.table.excluded)
+    if lost:
+        text += (f" {lost} session{'s' if lost != 1 else ''} could not be studied (no data for "
+                 "the windows; listed in the study's excluded and not-covered tables).")
     if h.taco is None:
         return text + f" TACO was not tested: {h.note}"
     t = h.taco.get(h.symbol, "signed", "days")
