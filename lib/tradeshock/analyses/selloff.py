@@ -606,7 +606,8 @@ def _drawdown_lines(study: SelloffStudy) -> list[str]:
     if dated and len(ok) > 1:
         col = rec[f"recovered by {dated[-1]} (% of loss)"].dropna()
         if len(col) > 1:
-            lines.append(f"- Across the {len(ok)} indices the share recovered by {dated[-1]} "
+            when = study.plan.checkpoints[dated[-1]]
+            lines.append(f"- Across the {len(ok)} indices the share recovered by {when:%-d %B} "
                          f"ranged from {col.min():.0f}% to {col.max():.0f}%.")
     return lines
 
