@@ -58,6 +58,31 @@ ALTERNATIVES["04_global"] = (
      "days -260..-11", "Japan, South Korea", "same market", "np.float64"],
 )
 
+# 05: other events (China's retaliation of 4 April to the Geneva truce of 12 May), indices without
+# the S&P 500, a cross-asset set without the DXY, other checkpoints, windows and estimation.
+ALTERNATIVES["05_selloff_rebound"] = (
+    {"indices": ["^RUT", "^DJI"], "cross_assets": ["^RUT", "DTWEXBGS", "DGS10", "GLD"],
+     "selloff_event": "china_34", "rebound_event": "geneva", "selloff_sessions": 3,
+     "rebound_sessions": 2, "trough_within": 12, "checkpoints": ["rebound", 10, "end"],
+     "table_window": "-2:4", "post_window": "0:12", "estimation_sessions": 150},
+    ["Russell 2000", "Dow", "Gold (GLD)", "event:china_34", "event:geneva", "12 May",
+     "150 XNYS sessions", "recovered by 12 May (% of loss)"],
+    ["S&P 500", "Nasdaq", "DXY", "event:liberation_day", "event:pause", "3 Apr–30 Apr",
+     "recovered by 9 Apr", "recovered by 30 Apr", "250 XNYS sessions"],
+)
+
+# 06: another index and events, fewer sectors, other windows and timeline.
+ALTERNATIVES["06_summary"] = (
+    {"index_symbol": "^RUT", "selloff_event": "china_34", "rebound_event": "geneva",
+     "selloff_sessions": 3, "estimation_window": "-200:-6", "event_window": "-2:8",
+     "record_lookback": 120, "trough_within": 25, "sector_etfs": ["XLE", "XLK", "XLF"],
+     "timeline_events": ["china_34", "geneva", "uk_deal"], "calendar_car_window": "0:2"},
+    ["Russell 2000", "event:china_34", "event:geneva", "3 sessions from", "XLE", "XLK",
+     "days 0..+2"],
+    ["S&P 500", "event:liberation_day", "event:pause", "4 sessions from", "XLV", "19 Feb 2025",
+     "days -1..+1"],
+)
+
 
 def _label(name: str) -> str:
     row = get_event(name)
