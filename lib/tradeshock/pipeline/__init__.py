@@ -3,12 +3,13 @@
 Inside a notebook: :mod:`~.provenance` (``record`` the data used, ``is_rendering``) and
 :mod:`~.checks` (validate parameter values on entry). Around it: :mod:`~.params` (read a notebook's
 declared parameters, coerce command-line text), :mod:`~.naming` (safe report names and paths),
-:mod:`~.fingerprint` (what a report depends on), :mod:`~.lock` (one writer per output folder),
+:mod:`~.fingerprint` (what a report depends on), :mod:`~.lock` (one writer per output folder), :mod:`~.outdir`
+(which folders a render may write into),
 :mod:`~.tasks` (execute one notebook with papermill), :mod:`~.export` (self-contained HTML),
 :mod:`~.executors` (the registry of :mod:`~.process_executor` and :mod:`~.dask_executor`),
 :mod:`~.render` (the orchestration: validate, skip what is up to date, execute, commit atomically),
 :mod:`~.reportindex` (``index.html`` and ``manifest.json``; :mod:`~.outputs` holds the statuses and
-file names both share), :mod:`~.sweep` (one report per parameter value), :mod:`~.bundle` (one zip
+file names both share; :mod:`~.manifestcheck` reports and rebuilds an unreadable manifest), :mod:`~.sweep` (one report per parameter value), :mod:`~.bundle` (one zip
 for e-mail), :mod:`~.refresh` (scheduled runs: new data, then re-render what changed) and
 :mod:`~.doctor` (installation checks).
 

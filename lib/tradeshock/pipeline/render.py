@@ -4,7 +4,8 @@
 
 1. **Validate before any work**: every notebook's ``parameters`` cell is read without a kernel
    (:mod:`tradeshock.pipeline.params`); unknown names and values of the wrong type are one error.
-2. **Lock** ``OUT/.tradeshock-render.lock`` (:class:`~tradeshock.pipeline.lock.RenderLock`: an OS
+2. **Check the folder** (:mod:`tradeshock.pipeline.outdir`: new, empty or marked as tradeshock's,
+   never a project source folder), then **lock** ``OUT/.tradeshock-render.lock`` (:class:`~tradeshock.pipeline.lock.RenderLock`: an OS
    lock, so a lock left by a dead process is detected and cleared; a live one makes a second render
    exit with a clear message).
 3. **Incremental**: each notebook's input fingerprint (notebook cells, parameters, data files,
@@ -18,7 +19,8 @@
    and exports self-contained HTML (:mod:`tradeshock.pipeline.export`) into a staging folder.
 5. **Commit atomically**: this process alone moves each finished task's files from
    ``OUT/.tradeshock-tmp/`` into place with :func:`os.replace`, so an interrupted run never leaves
-   a half-written report, and rewrites the index and manifest
+   a half-written report; a report's notebook, attachments (``NAME_files/``) and HTML move as one
+   set (:func:`~tradeshock.core.fileio.replace_together`), and rewrites the index and manifest
    (:mod:`tradeshock.pipeline.reportindex`) after every report.
 
 Output files in ``OUT`` (names are the notebook's file stem, or ``STEM-VALUE`` for a sweep,
