@@ -5,7 +5,8 @@
 1. **Validate before any work**: every notebook's ``parameters`` cell is read without a kernel
    (:mod:`tradeshock.pipeline.params`); unknown names and values of the wrong type are one error.
 2. **Check the folder** (:mod:`tradeshock.pipeline.outdir`: new, empty or marked as tradeshock's,
-   never a project source folder), then **lock** ``OUT/.tradeshock-render.lock`` (:class:`~tradeshock.pipeline.lock.RenderLock`: an OS
+   never a project source folder), then **lock** ``OUT/.tradeshock-render.lock``
+   (:class:`~tradeshock.pipeline.lock.RenderLock`: an OS
    lock, so a lock left by a dead process is detected and cleared; a live one makes a second render
    exit with a clear message).
 3. **Incremental**: each notebook's input fingerprint (notebook cells, parameters, data files,
@@ -414,6 +415,9 @@ def _clean_tmp(out: Path, before: float | None = None) -> None:
     if tmp.exists():
         shutil.rmtree(tmp, ignore_errors=True)
     clean_temp(out, older_than=before)
+    for stray in out.glob(".*.tmp-*"):  # names of writers from before fileio.make_temp
+        with contextlib.suppress(OSError):
+            stray.unlink()
 
 
 def _check_replacements(
@@ -455,6 +459,9 @@ def _is_current(prev: Mapping[str, Any] | None, fp: Fingerprint, out: Path, name
         return False
     html, ipynb = output_path(out, name, ".html"), output_path(out, name, ".ipynb")
     if not (html.is_file() and ipynb.is_file()):
+        return False
+    files = [a.get("file") for a in prev.get("attachments") or [] if isinstance(a, Mapping)]
+    if not all(f and (out / f).is_file() for f in files):  # an attachment deleted: render again
         return False
     return prev.get("html_sha256") == sha256_file(html)
 
