@@ -458,3 +458,34 @@ def test_fault17_14_attachments_move_with_the_report(tmp_path, monkeypatch):
     assert again["att"].status == FAILED and "the previous att report was kept" in again[
         "att"].error
     assert (out / "att_files" / "table.csv").read_text() == "a,b\n1,2\n", "attachment replaced"
+
+
+def test_fault17_01c_refresh_checks_its_output_folder_first(tmp_path):
+    """1. `refresh` writes a report folder too: a folder with other files is refused before
+    its lock file or any data is touched."""
+    from tradeshock.pipeline import refresh as RF
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes")
+    with pytest.raises(OutputFolderError) as err:
+        RF.refresh(["good"], out, notebooks_dir=NB, snapshot=tmp_path / "nowhere")
+    assert f"--out {out} holds files tradeshock did not make (notes.txt)" in str(err.value)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    res = CliRunner().invoke(main, ["refresh", "--notebooks-dir", str(NB), "good", "-o", str(out),
+                                    "--snapshot", str(tmp_path)])
+    assert res.exit_code == 2 and "holds files tradeshock did not make" in res.output, res.output
+
+
+def test_fault17_09b_terminate_as_interrupt_raises_once():
+    """9. Inside the context SIGTERM raises Terminated (a KeyboardInterrupt) once; outside, the
+    previous handler is back."""
+    from tradeshock.core.signals import terminate_as_interrupt
+    from tradeshock.errors import Terminated
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated), terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal arrives first
+    assert issubclass(Terminated, KeyboardInterrupt)
+    assert signal.getsignal(signal.SIGTERM) == before

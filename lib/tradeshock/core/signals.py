@@ -24,13 +24,17 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 def _raise_terminated(signum: int, _frame: Any) -> None:
+    # Once: a second SIGTERM while workers are being stopped must not cut the clean-up short
+    # (SIGKILL still ends the process at once).
+    signal.signal(signum, signal.SIG_IGN)
     raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
 
 
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """While inside, SIGTERM (and SIGHUP) raise :class:`~tradeshock.errors.Terminated` in the
-    main thread; the previous handlers are restored on exit. Outside the main thread it does
+    main thread, once (a repeated signal is ignored while the clean-up runs); the previous
+    handlers are restored on exit. Outside the main thread it does
     nothing (Python only delivers signals there)."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -22,7 +22,13 @@ from tradeshock.core.fileio import sha256_file
 from tradeshock.core.timefmt import utc_now
 from tradeshock.pipeline import reportindex
 from tradeshock.pipeline.naming import check_output_name
-from tradeshock.pipeline.outputs import FAILED, HIDDEN_PREFIX, MANIFEST_NAME, OK
+from tradeshock.pipeline.outputs import (
+    FAILED,
+    HIDDEN_PREFIX,
+    MANIFEST_NAME,
+    OK,
+    attachments_dir_name,
+)
 from tradeshock.errors import ValidationError
 
 __all__ = ["load_or_rebuild", "manifest_problem", "rebuild_entries"]
@@ -77,6 +83,19 @@ def _entry(out: Path, ipynb: Path, failed: bool) -> dict[str, Any] | None:
     }
     if entry["status"] == OK and html.is_file():
         entry["html_sha256"] = sha256_file(html)
+    files = out / attachments_dir_name(name)
+    if not failed and files.is_dir():
+        record = entry["record"] if isinstance(entry["record"], dict) else {}
+        entry["attachments"] = [
+            {
+                "name": p.name,
+                "file": f"{files.name}/{p.name}",
+                "description": str(record.get(f"attachment:{p.name}") or ""),
+                "bytes": p.stat().st_size,
+            }
+            for p in sorted(files.iterdir())
+            if p.is_file() and not p.name.startswith(".")
+        ]
     return entry
 
 
