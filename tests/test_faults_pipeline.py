@@ -58,7 +58,7 @@ def test_fault17_01_out_refuses_project_source_folders(tmp_path):
         with pytest.raises(OutputFolderError) as err:
             R.render_jobs([RenderJob("good", NB / "good.ipynb")], target)
         msg = str(err.value)
-        assert f"--out {target} is inside the project's source folder" in msg  # what, where
+        assert f"--out {target} is" in msg and "the project's source folder" in msg  # what, where
         assert why in msg
         assert "choose an empty or new folder with --out" in msg  # how
     with pytest.raises(OutputFolderError, match="is the project folder"):

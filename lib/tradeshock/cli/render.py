@@ -83,7 +83,9 @@ from tradeshock.errors import ValidationError
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder [default: the project's reports/].",
+    help="Output folder [default: the project's reports/]: new, empty, or one tradeshock made "
+    "(marked by .tradeshock-reports); a folder with other files, or a project source folder, "
+    "is refused.",
 )
 @click.option(
     "--bundle",
@@ -95,7 +97,8 @@ from tradeshock.errors import ValidationError
     "--bundle-to",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the zip here instead (implies --bundle).",
+    help="Write the zip here instead (implies --bundle); an existing file is replaced only if "
+    "it is a bundle tradeshock made.",
 )
 @click.option(
     "--max-reports",

@@ -38,7 +38,10 @@ _MARKER_TEXT = (
     "This folder holds reports written by `tradeshock render` (index.html, manifest.json,\n"
     "NAME.html, NAME.ipynb). tradeshock replaces files here; keep other files elsewhere.\n"
 )
-_FIX = "choose an empty or new folder with --out (e.g. --out reports/), or leave --out out"
+_FIX = (
+    "choose an empty or new folder with --out (e.g. --out /tmp/reports), or drop --out to "
+    "use the project's reports/"
+)
 
 
 def is_tradeshock_manifest(path: str | Path) -> bool:
@@ -79,8 +82,9 @@ def _check_not_source(out: Path, shown: Path, project: Path | None) -> None:
     for name in SOURCE_FOLDERS:
         folder = root / name
         if out == folder or (name in _WHOLE_TREE and _within(out, folder)):
+            where = "is" if out == folder else "is inside"
             raise OutputFolderError(
-                f"--out {shown} is inside the project's source folder {folder} ({name}/ holds "
+                f"--out {shown} {where} the project's source folder {folder} ({name}/ holds "
                 f"{'the data and the pinned snapshot' if name == 'data' else 'source files'}, "
                 f"which a render would overwrite); {_FIX}"
             )
