@@ -489,3 +489,25 @@ def test_fault17_09b_terminate_as_interrupt_raises_once():
         time.sleep(5)  # the signal arrives first
     assert issubclass(Terminated, KeyboardInterrupt)
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@needs_kernel
+def test_fault17_05c_index_unwritable_after_a_commit_says_what_moved(tmp_path, monkeypatch):
+    """5. The index cannot be written after a report was moved into place: the message names
+    that report instead of claiming nothing was touched."""
+    from tradeshock.pipeline import reportindex
+
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb", "k: int = 1", "print(k)")
+    out = tmp_path / "out"
+    R.render_notebooks([nb], out)
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reportindex, "write_index", full)
+    with pytest.raises(RenderError) as err:
+        R.render_notebooks([nb], out, params={"k": 2}, executor="inline")
+    msg = str(err.value)
+    assert f"cannot write to {out}: No space left on device" in msg
+    assert "the report(s) tiny of this run were already moved into place" in msg
+    assert "not touched" not in msg

@@ -381,7 +381,7 @@ def render_jobs(
                     entries[job.name] = entry
                     rec = _record_from_entry(out, entry, executed=True)
                     records[job.name] = rec
-                    _write_outputs(out, manifest)
+                    _write_outputs(out, manifest, records)
                     if on_record:
                         on_record(rec)
             finally:
@@ -395,7 +395,7 @@ def render_jobs(
         for name in [n for n, e in entries.items() if not _entry_has_report(out, e)]:
             del entries[name]
         manifest["generated_at"] = utc_now()
-        _write_outputs(out, manifest)
+        _write_outputs(out, manifest, records)
     ordered = [records[j.name] for j in render_list if j.name in records]
     return RenderSummary(
         records=ordered,
@@ -444,12 +444,23 @@ def _check_replacements(
         )
 
 
-def _write_outputs(out: Path, manifest: dict[str, Any]) -> None:
+def _write_outputs(
+    out: Path, manifest: dict[str, Any], records: Mapping[str, RenderRecord] | None = None
+) -> None:
+    """Write the manifest and the index; when that fails, say which reports of this run are
+    already in place (so "not touched" is only said when true)."""
     try:
         reportindex.write_manifest(out, manifest)
         reportindex.write_index(out, manifest)
     except OSError as exc:
-        raise RenderError(write_error_message(out, exc)) from None
+        moved = sorted(n for n, r in (records or {}).items() if r.executed and r.html)
+        touched = (
+            f"the report(s) {', '.join(moved)} of this run were already moved into place, but "
+            "index.html or manifest.json may not list them yet; render again once it is writable"
+            if moved
+            else None
+        )
+        raise RenderError(write_error_message(out, exc, touched=touched)) from None
 
 
 def _is_current(prev: Mapping[str, Any] | None, fp: Fingerprint, out: Path, name: str) -> bool:
