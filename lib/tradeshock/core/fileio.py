@@ -216,7 +216,7 @@ def write_file_set(folder: str | Path, files: Mapping[str, bytes]) -> list[Path]
         if Path(name).name != name or name in ("", ".", ".."):
             raise ValueError(f"{name!r} is not a plain file name")
     folder.mkdir(parents=True, exist_ok=True)
-    staging = make_temp_dir(folder / ".tradeshock-set")
+    staging = make_temp_dir(folder / "tradeshock-set")  # .tradeshock-set.XXXXXXXX.tmp
     try:
         for name, data in files.items():
             with open(staging / name, "wb") as fh:
