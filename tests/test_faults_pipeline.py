@@ -511,3 +511,21 @@ def test_fault17_05c_index_unwritable_after_a_commit_says_what_moved(tmp_path, m
     assert f"cannot write to {out}: No space left on device" in msg
     assert "the report(s) tiny of this run were already moved into place" in msg
     assert "not touched" not in msg
+
+
+@needs_kernel
+def test_fault17_14b_attachments_the_new_run_no_longer_makes_are_removed(tmp_path):
+    """14. Attachments belong to the report that made them: a later good run that attaches
+    nothing removes the old folder in the same step, so the index never links a stale file."""
+    nb = _tiny_notebook(
+        tmp_path / "att.ipynb", "k: int = 1",
+        "from tradeshock.pipeline.provenance import attach\n"
+        "if k:\n    attach('t.csv', 'a\\n1\\n', 'a table')",
+    )
+    out = tmp_path / "out"
+    assert R.render_notebooks([nb], out)["att"].attachments
+    assert (out / "att_files" / "t.csv").is_file()
+    rec = R.render_notebooks([nb], out, params={"k": 0})["att"]
+    assert rec.status == OK and rec.attachments == []
+    assert not (out / "att_files").exists()
+    assert "att_files" not in (out / "index.html").read_text()
