@@ -33,7 +33,14 @@ from conftest import MALFORMED, MINI_SNAPSHOT, SP500_CLOSES
 from tradeshock import events as ev
 from tradeshock.pipeline import render as R
 from tradeshock.pipeline.naming import output_name, output_path, resolve_notebooks
-from tradeshock.pipeline.outputs import FAILED, LOCK_NAME, OK, TMP_DIR_NAME, UP_TO_DATE
+from tradeshock.pipeline.outputs import (
+    FAILED,
+    LOCK_NAME,
+    MARKER_NAME,
+    OK,
+    TMP_DIR_NAME,
+    UP_TO_DATE,
+)
 from tradeshock.pipeline.tasks import RenderJob
 from tradeshock.data.cache import CacheCorruptionWarning, PriceCache
 from tradeshock.errors import (
@@ -428,7 +435,8 @@ def test_fault_11_killed_during_html_export(tmp_path):
     assert again.cleared_stale_lock and again.cleared_stale_lock["pid"] == proc.pid
     assert again["tiny"].status in (OK, UP_TO_DATE)
     assert (out / "tiny.html").read_bytes() == before["tiny.html"]
-    assert _report_files(out) == ["index.html", "manifest.json", "tiny.html", "tiny.ipynb"]
+    assert _report_files(out) == [MARKER_NAME, "index.html", "manifest.json", "tiny.html",
+                                  "tiny.ipynb"]
 
 
 def test_fault_12_two_renders_at_once(tmp_path):
@@ -436,6 +444,7 @@ def test_fault_12_two_renders_at_once(tmp_path):
     to do, and touches nothing of the first's folder."""
     out = tmp_path / "out"
     out.mkdir()
+    (out / MARKER_NAME).write_text("")  # a reports folder tradeshock made (issue 17)
     (out / "keep.html").write_text("previous report")
     code = (
         "import time; from tradeshock.pipeline.lock import RenderLock\n"
@@ -456,7 +465,7 @@ def test_fault_12_two_renders_at_once(tmp_path):
         res = CliRunner().invoke(main, ["render", "--notebooks-dir", str(NB), "good",
                                         "--out", str(out)])
         assert res.exit_code == 2 and "already writing" in res.output
-        assert sorted(n for n in _report_files(out)) == [LOCK_NAME, "keep.html"]
+        assert sorted(n for n in _report_files(out)) == [LOCK_NAME, MARKER_NAME, "keep.html"]
         assert (out / "keep.html").read_text() == "previous report"
     finally:
         proc.kill()

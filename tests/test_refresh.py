@@ -211,6 +211,7 @@ def test_failed_download_is_reported_and_leaves_the_cache(fake_yahoo):
 
 def _existing_reports(out: Path) -> dict[str, bytes]:
     out.mkdir(parents=True, exist_ok=True)
+    (out / ".tradeshock-reports").write_text("")  # a reports folder tradeshock made
     (out / "index.html").write_text("<p>the last good reports</p>")
     (out / "gspc.html").write_text("<p>report</p>")
     return {p.name: p.read_bytes() for p in out.iterdir()}

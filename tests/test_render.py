@@ -342,6 +342,7 @@ def test_interrupted_export_leaves_previous_report_and_no_partial(tmp_path, monk
         R.render_notebooks([nb], out, params={"k": 2}, executor="inline")
     assert (out / "tiny.html").read_bytes() == good_bytes
     assert sorted(p.name for p in out.iterdir()) == [
+        ".tradeshock-reports",  # the marker of a reports folder (issue 17)
         "index.html",
         "manifest.json",
         "tiny.html",

@@ -64,3 +64,26 @@ class SnapshotFormatError(DataError):
 
 class PinnedSnapshotError(DataError):
     """The pinned snapshot is missing, modified or truncated."""
+
+
+class FileSetError(TradeshockError):
+    """Files that belong together could not all be moved into place, nor all be put back.
+
+    ``replaced`` lists the destinations that now hold the new version.
+    """
+
+    def __init__(self, message: str, replaced: list | None = None):
+        super().__init__(message)
+        self.replaced = list(replaced or [])
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class OutputFolderError(ValidationError):
+    """An output folder (``--out``, ``--bundle-to``) is not one tradeshock may write into."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM: ``kill``, ``timeout``, a scheduler); handled like
+    Ctrl-C, so workers and kernels are stopped and the lock is released."""

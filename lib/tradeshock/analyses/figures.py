@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import textwrap
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -345,7 +344,12 @@ def save_png(fig: Any, path: str | Path, *, dpi: int | None = None) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"save_png writes PNG files; {path} does not end in .png")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    from tradeshock.core.fileio import make_temp
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = make_temp(path)  # named so that fileio.clean_temp recognises a crashed one
+    os.close(fd)
+    tmp = Path(name)
     try:
         fig.savefig(tmp, format="png", dpi=dpi)
         os.replace(tmp, path)

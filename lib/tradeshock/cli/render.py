@@ -83,7 +83,9 @@ from tradeshock.errors import ValidationError
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder [default: the project's reports/].",
+    help="Output folder [default: the project's reports/]: new, empty, or one tradeshock made "
+    "(marked by .tradeshock-reports); a folder with other files, or a project source folder, "
+    "is refused.",
 )
 @click.option(
     "--bundle",
@@ -95,7 +97,22 @@ from tradeshock.errors import ValidationError
     "--bundle-to",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the zip here instead (implies --bundle).",
+    help="Write the zip here instead (implies --bundle); an existing file is replaced only if "
+    "it is a bundle tradeshock made.",
+)
+@click.option(
+    "--max-reports",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Most reports a sweep may start; a larger sweep is refused before anything runs "
+    "(raise this to confirm it).",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Let a sweep replace reports of the same name made with other parameters "
+    "(refused otherwise).",
 )
 @click.option("--force", is_flag=True, help="Re-execute even notebooks whose inputs are unchanged.")
 @click.option("--show-code", is_flag=True, help="Show code cells in the HTML (hidden by default).")
@@ -138,6 +155,8 @@ def render(
     out,
     bundle,
     bundle_to,
+    max_reports,
+    replace,
     force,
     show_code,
     notebooks_dir,
@@ -168,6 +187,7 @@ def render(
       tradeshock render country_report --sweep symbol=^N225,^HSI --executor dask
       tradeshock render country_report --sweep-file markets.yaml --scheduler tcp://10.0.0.5:8786
     """
+    from tradeshock.core.signals import terminate_as_interrupt
     from tradeshock.pipeline.executors import make_executor
     from tradeshock.pipeline.naming import default_notebooks_dir, default_out_dir, resolve_notebooks
     from tradeshock.pipeline.params import TextValue, read_params_file
@@ -197,8 +217,11 @@ def render(
     if sweeping:
         from tradeshock.pipeline.sweep import parse_sweep, plan_sweep, read_sweep_file, sweep_rows
 
+        from tradeshock.pipeline.sweep import check_sweep_size
+
         axes = [parse_sweep(s) for s in sweeps]
         rows = sweep_rows(axes, read_sweep_file(sweep_file) if sweep_file else None)
+        check_sweep_size(len(rows) * len(paths), max_reports, axes, len(paths))
         jobs_list = plan_sweep(paths, rows, params)  # every value checked before any work
     options = {"scheduler": scheduler} if kind == "dask" else {}
     runner = make_executor(kind, jobs=jobs if kind == "dask" else (jobs or 1), **options)
@@ -226,11 +249,21 @@ def render(
         "executor": runner,
         "on_record": announce,
     }
-    if jobs_list is not None:
-        summary = render_jobs(jobs_list, out_dir, **common)
-    else:
-        summary = render_notebooks(paths, out_dir, params=params, **common)
+    if bundle_to is not None:  # before any work: never overwrite a file we did not make
+        from tradeshock.pipeline.bundle import BUNDLE_NAME, check_bundle_dest
+
+        check_bundle_dest(bundle_to, default=out_dir / BUNDLE_NAME)
+    try:
+        with terminate_as_interrupt():
+            if jobs_list is not None:
+                summary = render_jobs(jobs_list, out_dir, replace=replace, **common)
+            else:
+                summary = render_notebooks(paths, out_dir, params=params, **common)
+    except KeyboardInterrupt as exc:
+        _stopped(ctx, exc, out_dir)
     _print_summary(summary)
+    for note in summary.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
     if bundle or bundle_to:
         from tradeshock.pipeline.bundle import write_bundle
 
@@ -240,6 +273,23 @@ def render(
         names = ", ".join(f"{r.name} ({r.error})" for r in summary.failed)
         click.secho(f"failed: {names}", fg="red", err=True)
         ctx.exit(1)
+
+
+def _stopped(ctx: click.Context, exc: KeyboardInterrupt, out_dir: Path) -> None:
+    """One line for a render stopped by SIGTERM or Ctrl-C (workers and kernels were stopped and
+    the lock released on the way out); exit 143 or 130."""
+    from tradeshock.core.signals import EXIT_TERMINATED
+    from tradeshock.errors import Terminated
+
+    how = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+    click.secho(
+        f"error: render stopped by {how}: notebooks still running were stopped and the lock on "
+        f"{out_dir} released; reports finished before the stop were kept, the others are as they "
+        "were. Run the same command again to finish.",
+        fg="red",
+        err=True,
+    )
+    ctx.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else 130)
 
 
 def _print_summary(summary) -> None:

@@ -95,6 +95,32 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(Path(path), frame.to_csv(index=False, date_format="%Y-%m-%d").encode())
 
 
+def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write the result tables into ``out_dir`` as one set (all or none;
+    :func:`~tradeshock.core.fileio.write_file_set`); a disk that is full or read-only is a
+    :class:`~tradeshock.errors.TradeshockError` naming the folder, the reason and the fix."""
+    from tradeshock.core.fileio import write_file_set
+    from tradeshock.errors import FileSetError, TradeshockError
+
+    data = {
+        name: _dates_only(tab).to_csv(index=False, date_format="%Y-%m-%d").encode()
+        for name, tab in tables.items()
+    }
+    try:
+        write_file_set(out_dir, data)
+    except OSError as exc:
+        raise TradeshockError(
+            f"cannot write the study tables to {out_dir}: {exc.strerror or exc}; free disk "
+            "space or make the folder writable, or choose another folder with --out. Nothing "
+            f"was written: files already in {out_dir} are as they were"
+        ) from None
+    except FileSetError as exc:
+        raise TradeshockError(
+            f"cannot write the study tables to {out_dir}: {exc}. Run the study again once the "
+            "folder is writable"
+        ) from None
+
+
 def _dates_only(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for c in out.columns:
@@ -291,9 +317,7 @@ def study(
         "estimates.csv": res.estimates.drop(columns=["column", "day0"]),
         "excluded.csv": res.excluded,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, tab in tables.items():
-        write_csv_atomic(_dates_only(tab), out_dir / name)
+    _write_tables(out_dir, tables)
     click.echo(
         f"study: model {model}, {res.n_securities} securities, {len(res.excluded)} excluded, "
         f"{len(res.days)} event days, {len(res.car_windows)} CAR window(s)"

@@ -1,6 +1,7 @@
 """Core: small helpers every layer shares, with no knowledge of markets or events.
 
-Modules: ``fileio`` (atomic writes, sha256), ``envvars`` (temporary environment variables),
+Modules: ``fileio`` (atomic writes, file sets moved all-or-none, temporary-file clean-up,
+sha256), ``signals`` (SIGTERM handled like Ctrl-C), ``envvars`` (temporary environment variables),
 ``timefmt`` (ISO dates and UTC instants), ``windows`` (the one event-time window parser, used by
 events, the engine and the notebook parameter checks), ``tables`` (the presentation layer:
 tables with captions, labels and one number format per column, as text and HTML).

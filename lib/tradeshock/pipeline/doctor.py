@@ -169,16 +169,24 @@ def check_cache(path: str | Path | None = None) -> Check:
 
 
 def check_reports(path: str | Path | None = None) -> Check:
-    """The reports folder exists (or can be created) and is writable."""
+    """The reports folder exists (or can be created), is writable, and its ``manifest.json`` (if
+    any) can be read."""
     p = Path(path) if path else (PROJECT_ROOT or Path.cwd()) / "reports"
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix=".doctor-", delete=True):
             pass
-        return Check("reports folder", True, f"{p} is writable")
     except OSError as exc:
         return Check("reports folder", False, f"{p} is not writable ({exc.strerror or exc})",
                      f"make it writable (`chmod u+w {p}`), free disk space, or render with --out DIR")
+    from tradeshock.pipeline.manifestcheck import manifest_problem
+
+    problem = manifest_problem(p)
+    if problem:
+        return Check("reports folder", False, problem,
+                     f"run `tradeshock render --out {p}`: it rebuilds the manifest from the "
+                     "reports on disk (and keeps the broken file beside it)")
+    return Check("reports folder", True, f"{p} is writable")
 
 
 def run_checks(*, kernel: str = "tradeshock", reports: str | Path | None = None,

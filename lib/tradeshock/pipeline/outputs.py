@@ -15,6 +15,8 @@ __all__ = [
     "INDEX_NAME",
     "LOCK_NAME",
     "MANIFEST_NAME",
+    "MARKER_NAME",
+    "attachments_dir_name",
     "OK",
     "TMP_DIR_NAME",
     "UP_TO_DATE",
@@ -29,12 +31,26 @@ MANIFEST_NAME = "manifest.json"
 #: The render's lock file and the hidden staging folder it writes into before committing.
 LOCK_NAME = ".tradeshock-render.lock"
 TMP_DIR_NAME = ".tradeshock-tmp"
+#: The small file that marks a folder as one tradeshock made for reports (``--out``).
+MARKER_NAME = ".tradeshock-reports"
+#: Hidden names starting with this belong to tradeshock (locks, staging, state, marker).
+HIDDEN_PREFIX = ".tradeshock-"
 
 
-def write_error_message(where: Path, exc: OSError) -> str:
-    """What to say when ``where`` cannot be written: the folder, the reason and the fix."""
+def attachments_dir_name(name: str) -> str:
+    """The folder beside ``NAME.html`` holding the report's attachments: ``NAME_files``."""
+    return f"{name}_files"
+
+
+def write_error_message(where: Path, exc: OSError, touched: str | None = None) -> str:
+    """What to say when ``where`` cannot be written: the folder, the reason and the fix.
+
+    ``touched`` says what *was* changed when something was (default: existing reports were not
+    touched), so the message is true in every branch.
+    """
     reason = exc.strerror or str(exc)
+    state = touched or "existing reports were not touched"
     return (
         f"cannot write to {where}: {reason}. Make it writable (or free disk space), or render "
-        "into another folder with --out; existing reports were not touched."
+        f"into another folder with --out; {state}."
     )

@@ -50,7 +50,9 @@ from tradeshock.data.universe import load_universe, lookup
 from tradeshock.data.validate import validate_prices
 from tradeshock.errors import DataError, PartialDataWarning
 from tradeshock.pipeline import reportindex
+from tradeshock.paths import PROJECT_ROOT
 from tradeshock.pipeline.lock import RenderLock
+from tradeshock.pipeline.outdir import check_out_dir
 from tradeshock.pipeline.naming import default_out_dir, output_name, resolve_notebooks
 from tradeshock.pipeline.outputs import OK, UP_TO_DATE
 from tradeshock.pipeline.render import render_notebooks
@@ -413,6 +415,8 @@ def refresh(
     if today is None:
         today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
 
+    if render:  # before the lock file is made: never write into a folder that is not ours
+        check_out_dir(out, default=default_out_dir() if PROJECT_ROOT is not None else None)
     lock = RenderLock(out, name=LOCK_NAME, purpose="refresh")
     with lock:
         uni = load_universe()

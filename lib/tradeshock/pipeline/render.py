@@ -4,7 +4,9 @@
 
 1. **Validate before any work**: every notebook's ``parameters`` cell is read without a kernel
    (:mod:`tradeshock.pipeline.params`); unknown names and values of the wrong type are one error.
-2. **Lock** ``OUT/.tradeshock-render.lock`` (:class:`~tradeshock.pipeline.lock.RenderLock`: an OS
+2. **Check the folder** (:mod:`tradeshock.pipeline.outdir`: new, empty or marked as tradeshock's,
+   never a project source folder), then **lock** ``OUT/.tradeshock-render.lock``
+   (:class:`~tradeshock.pipeline.lock.RenderLock`: an OS
    lock, so a lock left by a dead process is detected and cleared; a live one makes a second render
    exit with a clear message).
 3. **Incremental**: each notebook's input fingerprint (notebook cells, parameters, data files,
@@ -18,7 +20,8 @@
    and exports self-contained HTML (:mod:`tradeshock.pipeline.export`) into a staging folder.
 5. **Commit atomically**: this process alone moves each finished task's files from
    ``OUT/.tradeshock-tmp/`` into place with :func:`os.replace`, so an interrupted run never leaves
-   a half-written report, and rewrites the index and manifest
+   a half-written report; a report's notebook, attachments (``NAME_files/``) and HTML move as one
+   set (:func:`~tradeshock.core.fileio.replace_together`), and rewrites the index and manifest
    (:mod:`tradeshock.pipeline.reportindex`) after every report.
 
 Output files in ``OUT`` (names are the notebook's file stem, or ``STEM-VALUE`` for a sweep,
@@ -50,10 +53,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradeshock.core.fileio import sha256_file
+from tradeshock.core.fileio import clean_temp, replace_together, sha256_file
 from tradeshock.core.timefmt import utc_now
-from tradeshock.errors import RenderError, ValidationError
-from tradeshock.pipeline import reportindex
+from tradeshock.errors import FileSetError, RenderError, ValidationError
+from tradeshock.paths import PROJECT_ROOT
+from tradeshock.pipeline import manifestcheck, reportindex
 from tradeshock.pipeline.executors import Executor, make_executor
 from tradeshock.pipeline.fingerprint import (
     Fingerprint,
@@ -62,7 +66,13 @@ from tradeshock.pipeline.fingerprint import (
     library_fingerprint,
 )
 from tradeshock.pipeline.lock import RenderLock
-from tradeshock.pipeline.naming import check_output_name, output_name, output_path
+from tradeshock.pipeline.naming import (
+    check_output_name,
+    default_out_dir,
+    output_name,
+    output_path,
+)
+from tradeshock.pipeline.outdir import check_out_dir, mark_out_dir
 from tradeshock.pipeline.outputs import (
     FAILED,
     INDEX_NAME,
@@ -70,6 +80,7 @@ from tradeshock.pipeline.outputs import (
     OK,
     TMP_DIR_NAME,
     UP_TO_DATE,
+    attachments_dir_name,
     write_error_message,
 )
 from tradeshock.pipeline.contracts import check_jobs
@@ -113,6 +124,8 @@ class RenderRecord:
     fingerprint: str | None = None
     detail: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Files the report attached (:func:`~.provenance.attach`): name, file, description, bytes.
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -129,6 +142,8 @@ class RenderSummary:
     manifest: Path
     seconds: float
     cleared_stale_lock: dict[str, Any] | None = None
+    #: Things the user should know that are not a report's status (e.g. a rebuilt manifest).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -154,8 +169,9 @@ class RenderSummary:
 
 
 def _replace(src: Path, dst: Path) -> None:
-    with open(src, "rb") as fh:
-        os.fsync(fh.fileno())
+    if Path(src).is_file():  # a folder (attachments) is moved as it is
+        with open(src, "rb") as fh:
+            os.fsync(fh.fileno())
     os.replace(src, dst)
 
 
@@ -269,8 +285,15 @@ def render_jobs(
     progress: bool = False,
     executor: Executor | str | None = None,
     on_record: Callable[[RenderRecord], None] | None = None,
+    replace: bool = True,
 ) -> RenderSummary:
-    """Render already-validated jobs (names and parameters chosen by the caller, e.g. a sweep)."""
+    """Render already-validated jobs (names and parameters chosen by the caller, e.g. a sweep).
+
+    ``replace=False`` refuses (:class:`ValidationError`, before anything runs) to replace a
+    report of the same name that was made with other parameters (a second sweep with other
+    fixed values). The output folder must be one a render may write into
+    (:func:`~tradeshock.pipeline.outdir.check_out_dir`).
+    """
     t0 = time.perf_counter()
     out = Path(out_dir)
     names = [check_output_name(j.name) for j in render_list]
@@ -288,11 +311,20 @@ def render_jobs(
         progress=progress,
         leave_progress=True,
     )
+    check_out_dir(out, default=default_out_dir() if PROJECT_ROOT is not None else None)
     lock = RenderLock(out)
     with lock:
-        _clean_tmp(out)
-        manifest = reportindex.load_manifest(out)
+        locked_at = time.time()
+        try:
+            mark_out_dir(out)
+        except OSError as exc:
+            raise RenderError(write_error_message(out, exc)) from None
+        _clean_tmp(out, locked_at)
+        manifest, note = manifestcheck.load_or_rebuild(out)
+        notes = [note] if note else []
         entries: dict[str, dict[str, Any]] = manifest.setdefault("reports", {})
+        if not replace:
+            _check_replacements(out, render_list, entries)
         data_fp, lib_fp = data_fingerprint(), library_fingerprint()
         fps = {
             j.name: input_fingerprint(
@@ -349,7 +381,7 @@ def render_jobs(
                     entries[job.name] = entry
                     rec = _record_from_entry(out, entry, executed=True)
                     records[job.name] = rec
-                    _write_outputs(out, manifest)
+                    _write_outputs(out, manifest, records)
                     if on_record:
                         on_record(rec)
             finally:
@@ -363,7 +395,7 @@ def render_jobs(
         for name in [n for n, e in entries.items() if not _entry_has_report(out, e)]:
             del entries[name]
         manifest["generated_at"] = utc_now()
-        _write_outputs(out, manifest)
+        _write_outputs(out, manifest, records)
     ordered = [records[j.name] for j in render_list if j.name in records]
     return RenderSummary(
         records=ordered,
@@ -372,25 +404,63 @@ def render_jobs(
         manifest=out / MANIFEST_NAME,
         seconds=time.perf_counter() - t0,
         cleared_stale_lock=lock.cleared_stale,
+        notes=notes,
     )
 
 
-def _clean_tmp(out: Path) -> None:
-    """Remove staging left by an interrupted run (we hold the lock, so nothing else uses it)."""
+def _clean_tmp(out: Path, before: float | None = None) -> None:
+    """Remove staging and temporary files left by an interrupted run (we hold the lock, so
+    nothing else uses them; a temporary file newer than ``before``, when given, is kept)."""
     tmp = out / TMP_DIR_NAME
     if tmp.exists():
         shutil.rmtree(tmp, ignore_errors=True)
-    for stray in out.glob(".*.tmp-*"):
+    clean_temp(out, older_than=before)
+    for stray in out.glob(".*.tmp-*"):  # names of writers from before fileio.make_temp
         with contextlib.suppress(OSError):
             stray.unlink()
 
 
-def _write_outputs(out: Path, manifest: dict[str, Any]) -> None:
+def _check_replacements(
+    out: Path, render_list: Sequence[RenderJob], entries: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Refuse to replace reports of the same name made with other parameters."""
+    clashes = []
+    for job in render_list:
+        prev = entries.get(job.name)
+        if not prev or not _entry_has_report(out, prev):
+            continue
+        old = json.dumps(reportindex._clean(prev.get("params") or {}), sort_keys=True)
+        new = json.dumps(reportindex._clean(dict(job.params)), sort_keys=True, default=str)
+        if old != new:
+            clashes.append(
+                f"{job.name} (made with {reportindex._params_text(prev.get('params'))}; now "
+                f"{reportindex._params_text(job.params)})"
+            )
+    if clashes:
+        raise ValidationError(
+            f"{len(clashes)} report(s) in {out} have the same name but were made with other "
+            f"parameters, and would be replaced: {'; '.join(clashes)}. Pass --replace to replace "
+            "them, or render into another folder with --out"
+        )
+
+
+def _write_outputs(
+    out: Path, manifest: dict[str, Any], records: Mapping[str, RenderRecord] | None = None
+) -> None:
+    """Write the manifest and the index; when that fails, say which reports of this run are
+    already in place (so "not touched" is only said when true)."""
     try:
         reportindex.write_manifest(out, manifest)
         reportindex.write_index(out, manifest)
     except OSError as exc:
-        raise RenderError(write_error_message(out, exc)) from None
+        moved = sorted(n for n, r in (records or {}).items() if r.executed and r.html)
+        touched = (
+            f"the report(s) {', '.join(moved)} of this run were already moved into place, but "
+            "index.html or manifest.json may not list them yet; render again once it is writable"
+            if moved
+            else None
+        )
+        raise RenderError(write_error_message(out, exc, touched=touched)) from None
 
 
 def _is_current(prev: Mapping[str, Any] | None, fp: Fingerprint, out: Path, name: str) -> bool:
@@ -400,6 +470,9 @@ def _is_current(prev: Mapping[str, Any] | None, fp: Fingerprint, out: Path, name
         return False
     html, ipynb = output_path(out, name, ".html"), output_path(out, name, ".ipynb")
     if not (html.is_file() and ipynb.is_file()):
+        return False
+    files = [a.get("file") for a in prev.get("attachments") or [] if isinstance(a, Mapping)]
+    if not all(f and (out / f).is_file() for f in files):  # an attachment deleted: render again
         return False
     return prev.get("html_sha256") == sha256_file(html)
 
@@ -417,34 +490,57 @@ def _entry_has_report(out: Path, entry: Mapping[str, Any]) -> bool:
 
 
 def _commit(out: Path, job: RenderJob, result: TaskResult, fp: Fingerprint) -> dict[str, Any]:
-    """Move a finished task's files into ``out`` and return its manifest entry."""
+    """Move a finished task's files into ``out`` as one set and return its manifest entry.
+
+    A good run's notebook, attachments folder and HTML move together
+    (:func:`~tradeshock.core.fileio.replace_together`: all or none, the HTML last); a stale
+    failure page and attachments the new run no longer makes go in the same step. When the move
+    fails, the previous report is restored and the error says so; only if even that fails does
+    the error name the files that now hold the new version.
+    """
     good_html, good_ipynb = (
         output_path(out, job.name, ".html"),
         output_path(out, job.name, ".ipynb"),
     )
     bad_html = output_path(out, job.name, ".failed.html")
     bad_ipynb = output_path(out, job.name, ".failed.ipynb")
+    files_dir = out / attachments_dir_name(check_output_name(job.name))
+    staged_files = Path(result.attachments_dir) if result.attachments_dir else None
     error = result.error
+    attachments: list[dict[str, Any]] = []
     try:
         if result.ok and result.html and result.ipynb:
-            _replace(Path(result.ipynb), good_ipynb)
-            _replace(Path(result.html), good_html)  # last: the file that looks finished
-            for stale in (bad_html, bad_ipynb):
-                with contextlib.suppress(FileNotFoundError):
-                    stale.unlink()
+            pairs: list[tuple[Path | None, Path]] = [(Path(result.ipynb), good_ipynb)]
+            if staged_files is not None and staged_files.is_dir() and any(staged_files.iterdir()):
+                pairs.append((staged_files, files_dir))
+            elif files_dir.exists():
+                pairs.append((None, files_dir))  # the new run attaches nothing: drop the old
+            pairs.append((Path(result.html), good_html))  # the file that looks finished
+            pairs += [(None, stale) for stale in (bad_html, bad_ipynb) if stale.exists()]
+            replace_together(pairs, replace=_replace)
             html, ipynb, status = good_html, good_ipynb, OK
+            attachments = _attachments(out, files_dir, result.record)
         else:
+            pairs = []
             if result.ipynb:
-                _replace(Path(result.ipynb), bad_ipynb)
+                pairs.append((Path(result.ipynb), bad_ipynb))
             if result.html:
-                _replace(Path(result.html), bad_html)
+                pairs.append((Path(result.html), bad_html))
+            replace_together(pairs, replace=_replace)
             html = bad_html if bad_html.is_file() else None
             ipynb = bad_ipynb if bad_ipynb.is_file() else None
             status = FAILED
         _fsync_dir(out)
     except OSError as exc:
         status, html, ipynb = FAILED, None, None
-        error = write_error_message(out, exc)
+        error = write_error_message(out, exc, touched=f"the previous {job.name} report was kept")
+    except FileSetError as exc:
+        status, html, ipynb = FAILED, None, None
+        names = ", ".join(Path(p).name for p in exc.replaced)
+        error = write_error_message(
+            out, OSError(str(exc)), touched=f"{names} already hold the new run and do not match "
+            f"the rest of the {job.name} report; render it again once the folder is writable",
+        )
     entry: dict[str, Any] = {
         "name": job.name,
         "status": status,
@@ -463,12 +559,32 @@ def _commit(out: Path, job: RenderJob, result: TaskResult, fp: Fingerprint) -> d
         "warnings": result.warnings,
         "fingerprint": fp.digest,
         "inputs": fp.parts,
+        "attachments": attachments,
     }
     if status == OK:
         entry["html_sha256"] = sha256_file(good_html)
     elif good_html.is_file():
         entry["last_good_html"] = good_html.name
+        if files_dir.is_dir():
+            entry["attachments"] = _attachments(out, files_dir, {})
     return entry
+
+
+def _attachments(out: Path, folder: Path, record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The attachments in ``folder`` (relative names, descriptions from the notebook's record)."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        found.append(
+            {
+                "name": path.name,
+                "file": f"{folder.name}/{path.name}",
+                "description": str(record.get(f"attachment:{path.name}") or ""),
+                "bytes": path.stat().st_size,
+            }
+        )
+    return found
 
 
 def _record_from_entry(out: Path, entry: Mapping[str, Any], *, executed: bool) -> RenderRecord:
@@ -493,4 +609,5 @@ def _record_from_entry(out: Path, entry: Mapping[str, Any], *, executed: bool) -
         fingerprint=entry.get("fingerprint"),
         detail=entry.get("detail"),
         warnings=list(entry.get("warnings") or []),
+        attachments=list(entry.get("attachments") or []),
     )

@@ -182,6 +182,8 @@ dd { margin: 0; }
 p.error { color: var(--bad); margin: .6rem 0 0; font-size: .92rem; }
 p.links { margin: .5rem 0 0; font-size: .92rem; }
 p.links a { margin-right: .9rem; }
+div.attachments { margin: .5rem 0 0; font-size: .92rem; }
+div.attachments ul { margin: .2rem 0 0; padding-left: 1.2rem; }
 details { margin-top: .4rem; font-size: .85rem; }
 pre { white-space: pre-wrap; background: #fff; border: 1px solid var(--line); padding: .5rem;
   border-radius: 6px; max-height: 20rem; overflow: auto; }
@@ -221,6 +223,22 @@ def _source_text(source: Any) -> str:
     return text or str(source)
 
 
+def _attachments_html(items: list[Any]) -> str:
+    """Links to a report's attachments (name, description, size), one per line."""
+    rows = []
+    for a in items:
+        if not isinstance(a, Mapping) or not a.get("file"):
+            continue
+        href = "/".join(_href(part) for part in str(a["file"]).split("/"))
+        text = _e(a.get("name") or a["file"])
+        desc = f" — {_e(a['description'])}" if a.get("description") else ""
+        size = f" ({int(a['bytes']):,} bytes)" if isinstance(a.get("bytes"), int) else ""
+        rows.append(f'<li><a href="{href}" download>{text}</a>{desc}{size}</li>')
+    if not rows:
+        return ""
+    return '<div class="attachments">Attachments:<ul>' + "".join(rows) + "</ul></div>"
+
+
 def _item(r: Mapping[str, Any]) -> str:
     status = r.get("status", FAILED)
     label, css = _BADGE.get(status, (status, "failed"))
@@ -258,6 +276,9 @@ def _item(r: Mapping[str, Any]) -> str:
         links.append(f'<a href="{_href(r["ipynb"])}">executed notebook</a>')
     if links:
         parts.append(f'<p class="links">{"".join(links)}</p>')
+    attached = _attachments_html(r.get("attachments") or [])
+    if attached:
+        parts.append(attached)
     for warning in r.get("warnings") or []:
         parts.append(f'<p class="error">warning: {_e(warning)}</p>')
     if status == FAILED and r.get("detail"):

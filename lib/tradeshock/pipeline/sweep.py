@@ -60,7 +60,29 @@ __all__ = [
     "report_name",
     "plan_sweep",
     "check_values",
+    "check_sweep_size",
+    "MAX_REPORTS",
 ]
+
+#: The most reports a sweep may start unless the user raises the cap (``--max-reports``).
+MAX_REPORTS = 50
+
+
+def check_sweep_size(
+    n: int, max_reports: int = MAX_REPORTS, axes: Sequence[SweepAxis] = (), notebooks: int = 1
+) -> None:
+    """Refuse a sweep of more than ``max_reports`` reports, before anything is checked or run,
+    saying how many it would start, from what, and how to raise the cap."""
+    if n <= max_reports:
+        return
+    parts = [f"{len(a.values)} values of {a.key}" for a in axes]
+    if notebooks > 1:
+        parts.append(f"{notebooks} notebooks")
+    made = f" ({' x '.join(parts)})" if parts else ""
+    raise ValidationError(
+        f"the sweep would start {n} reports{made}, more than --max-reports {max_reports}; "
+        f"sweep fewer values, or pass --max-reports {n} to confirm"
+    )
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_NAME = 120

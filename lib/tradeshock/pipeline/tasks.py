@@ -29,8 +29,13 @@ from tradeshock import __version__
 from tradeshock.core.envvars import temporary_environ
 from tradeshock.core.fileio import atomic_write_text
 from tradeshock.pipeline.export import export_html
-from tradeshock.pipeline.outputs import FAILED, OK, write_error_message
-from tradeshock.pipeline.provenance import ENV_RENDERING, read_record
+from tradeshock.pipeline.outputs import FAILED, OK, attachments_dir_name, write_error_message
+from tradeshock.pipeline.provenance import (
+    ENV_ATTACHMENTS,
+    ENV_ATTACHMENTS_URL,
+    ENV_RENDERING,
+    read_record,
+)
 
 __all__ = [
     "ENV_WORKER_PID",
@@ -101,6 +106,8 @@ class TaskResult:
     record: dict[str, Any] = field(default_factory=dict)
     title: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The staging folder holding the files the notebook attached (None when it attached none).
+    attachments_dir: str | None = None
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -111,15 +118,24 @@ def _papermill_path(path: Path) -> str:
     return str(path).replace("{", "{{").replace("}", "}}")
 
 
+def staged_attachments(task: RenderTask) -> Path:
+    """The staging folder where the task's notebook writes its attachments (``NAME_files``)."""
+    return Path(task.staging) / attachments_dir_name(task.job.name)
+
+
 @contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
+def _kernel_environment(task: RenderTask | None = None) -> Iterator[None]:
     """Environment the kernel inherits: render flag on, matplotlib on its inline (PNG) backend,
-    and the worker's pid (:data:`ENV_WORKER_PID`)."""
+    the worker's pid (:data:`ENV_WORKER_PID`) and, for a task, where attachments go
+    (:data:`~.provenance.ENV_ATTACHMENTS`, linked from the report as ``NAME_files/``)."""
     changes = {
         ENV_RENDERING: "1",
         "MPLBACKEND": _INLINE_BACKEND,
         ENV_WORKER_PID: str(os.getpid()),
     }
+    if task is not None:
+        changes[ENV_ATTACHMENTS] = str(staged_attachments(task).resolve())
+        changes[ENV_ATTACHMENTS_URL] = attachments_dir_name(task.job.name) + "/"
     with temporary_environ(changes):
         yield
 
@@ -156,7 +172,7 @@ def execute_task(task: RenderTask, *, slot: int = 0, capture_stderr: bool = Fals
     staging.mkdir(parents=True, exist_ok=True)
     log_path = staging / f"{task.job.name}.kernel.log"
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_kernel_environment())
+        stack.enter_context(_kernel_environment(task))
         stream = stack.enter_context(_stderr_to(log_path)) if capture_stderr else sys.stderr
         try:
             return _execute(task, slot, stream, t0)
@@ -301,7 +317,13 @@ def _finish(
         record=prov,
         title=title,
         warnings=warnings,
+        attachments_dir=_attachments_dir(task),
     )
+
+
+def _attachments_dir(task: RenderTask) -> str | None:
+    folder = staged_attachments(task)
+    return str(folder) if folder.is_dir() else None
 
 
 def _log_tail(path: Path, lines: int = 25) -> str | None:
