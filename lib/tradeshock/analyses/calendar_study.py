@@ -52,6 +52,7 @@ __all__ = [
     "RAW_SERIES",
     "VARIANTS",
     "CalendarInputs",
+    "calendar_inputs",
     "cross_session_tests",
     "MarketTable",
     "PooledResult",
@@ -61,6 +62,7 @@ __all__ = [
     "market_table",
     "pool_sessions",
     "pooled_study",
+    "table_csv_text",
     "write_table_csv",
 ]
 
@@ -139,12 +141,36 @@ def load_calendar_inputs(
     groups = dict(default_markets(uni)) if markets is None else (
         dict(markets) if isinstance(markets, Mapping) else dict.fromkeys(markets, "market"))
     raw = dict(RAW_SERIES if raw_series is None else raw_series)
+    eq = list(dict.fromkeys(list(groups) + ([proxy] if proxy else [])))
+    prices = load_prices(list(dict.fromkeys(eq + list(raw))), start=start, end=end,
+                         source=source, snapshot=snapshot, universe=uni)
+    return calendar_inputs(prices, groups, raw_series=raw, proxy=proxy, universe=uni,
+                           calendar=calendar)
+
+
+def calendar_inputs(
+    prices: pd.DataFrame,
+    markets: Mapping[str, str] | Sequence[str],
+    *,
+    raw_series: Mapping[str, str] | None = None,
+    proxy: str | None = DEFAULT_PROXY,
+    universe: pd.DataFrame | None = None,
+    calendar: str = "XNYS",
+) -> CalendarInputs:
+    """:class:`CalendarInputs` from prices already loaded (long frame of
+    ``data.prices.load_prices``, e.g. a notebook preamble's ``s.prices``); arguments as
+    :func:`load_calendar_inputs`. Series of ``markets`` or ``raw_series`` missing from
+    ``prices`` raise :class:`StudyError`."""
+    uni = load_universe() if universe is None else universe
+    groups = dict(markets) if isinstance(markets, Mapping) else dict.fromkeys(markets, "market")
+    raw = dict(RAW_SERIES if raw_series is None else raw_series)
     bad = {s: u for s, u in raw.items() if u not in _RAW_UNITS}
     if bad:
         raise StudyError(f"raw_series: units {bad} unknown; use one of {', '.join(_RAW_UNITS)}")
     eq = list(dict.fromkeys(list(groups) + ([proxy] if proxy else [])))
-    prices = load_prices(list(dict.fromkeys(eq + list(raw))), start=start, end=end,
-                         source=source, snapshot=snapshot, universe=uni)
+    absent = sorted(set(eq + list(raw)) - set(prices["symbol"]))
+    if absent:
+        raise StudyError(f"calendar_inputs: no prices for {absent}; load them first")
     is_raw = prices["symbol"].isin(raw) & ~prices["symbol"].isin(eq)
     rets = wide_returns(prices[~is_raw.to_numpy()], universe=uni)
     sessions = pd.DatetimeIndex(get_calendar(calendar).sessions)
@@ -514,6 +540,12 @@ def write_table_csv(table: MarketTable | pd.DataFrame, path: str | Path) -> Path
     path = Path(path)
     if path.suffix.lower() != ".csv":
         raise StudyError(f"write_table_csv writes CSV files; {path} does not end in .csv")
+    atomic_write_text(path, table_csv_text(table))
+    return path
+
+
+def table_csv_text(table: MarketTable | pd.DataFrame) -> str:
+    """The CSV text :func:`write_table_csv` writes (for a report attachment)."""
     df = table.to_frame() if isinstance(table, MarketTable) else table.copy()
     if isinstance(table, MarketTable) and table.source:
         df["data_source"] = table.source
@@ -521,8 +553,7 @@ def write_table_csv(table: MarketTable | pd.DataFrame, path: str | Path) -> Path
     for c in ("day0", "window_start", "est_start", "est_end"):
         if c in df.columns:
             df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
-    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
-    return path
+    return df.to_csv(index=False, float_format="%.10g")
 
 
 # ------------------------------------------------------------------------------------ heat map
