@@ -155,7 +155,7 @@ PARAMETERS = Contract(
         Choice("untimed", choices=UNTIMED_MODES,
                help="the reaction window of events without a clock time"),
         Window("car_window", lo=-10, hi=10, help="the short CAR window around day 0"),
-        Window("estimation_window", lo=-1000, hi=-2, help="the estimation window"),
+        Window("estimation_window", lo=-1000, hi=-1, help="the estimation window"),
         Choice("model", choices=MODELS, help="the normal-return model"),
         Symbol("market_proxy", priced=True, exchange=True,
                help="the proxy of the market model"),
@@ -460,7 +460,7 @@ class CalendarStudy:
         paras.append(self.taco_text())
         if self.firms is not None:
             paras.append(text.describe_firms(self.firms, self.table, market=lead))
-        paras += [self.timed_text()] + [f"{k.capitalize()}: {v}" for k, v in self.notes.items()]
+        paras += [self.timed_text()] + [v[:1].upper() + v[1:] + "." for v in self.notes.values()]
         return "\n\n".join(p for p in paras if p)
 
     def timed_text(self) -> str:
@@ -511,7 +511,7 @@ def study_calendar(p: Mapping[str, Any], prices: pd.DataFrame, universe: pd.Data
         if note:
             out.notes["timed"] = note
     else:
-        out.notes["timed"] = "not run (timed_robustness = False)"
+        out.notes["timed"] = "timed events alone: not run (timed_robustness = False)"
     if p["firms"]:
         out.firms, note = _firms(inp, ses, p, proxy)
         if note:
