@@ -388,7 +388,7 @@ class CalendarStudy:
     # ---- firms
     def firm_session_table(self) -> Table:
         if self.firms is None:
-            return _note_table("S&P 500 firm panel", self.notes.get("firms", ""))
+            return _note_table("Firm panel", self.notes.get("firms", ""))
         c = self.firms.caar("reaction").set_index("day0").rename_axis("day 0")
         cols = [x for x in ("direction", "n", "caar", "boehmer", "boehmer_p", "kolari_pynnonen",
                             "kolari_pynnonen_p", "rbar") if x in c]
@@ -410,7 +410,7 @@ class CalendarStudy:
 
     def firm_sector_table(self) -> Table:
         if self.firms is None:
-            return _note_table("GICS sectors by direction", self.notes.get("firms", ""))
+            return _note_table("Firm sectors by direction", self.notes.get("firms", ""))
         b = self.firms.by_sector()
         b = b[b["direction"].isin(self.settings["directions"])].set_index(["direction", "sector"])
         lvl = int(round(100 * self.firms.level))
