@@ -8,7 +8,7 @@ Helpers for the calendar notebook (issue 18), on top of :mod:`tradeshock.analyse
   returns a :class:`MarketTable`: per session and market the raw day-0 return, the day-0 AR, the
   *reaction* (the AR summed over the session's reaction window: day 0, or the two sessions of an
   untimed event), the CAR over a short window, each with its per-security t test
-  (:func:`tradeshock.analyses.panel_tests.security_car_t`); beside them the VIX change (points),
+  (:func:`tradeshock.engine.groups.security_car_t`); beside them the VIX change (points),
   the 10-year yield change (bp), the dollar and oil (simple returns); and, per session, the
   cross-sections of sector and country ETFs tested with BMP and Kolari-Pynnönen;
 * :func:`write_table_csv` writes the tidy table atomically; :func:`heatmap_figure` draws it
@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.analyses.sessions import DIRECTIONS, EventSessions
 from tradeshock.core.fileio import atomic_write_text
 from tradeshock.data.prices import load_prices, source_summary
@@ -349,8 +348,8 @@ def _observation_rows(res, returns, sub, cw, model, proxy, groups, names) -> pd.
     mk = [i.split("@", 1)[0] for i in ids]
     sid = [i.split("@", 1)[1] for i in ids]
     start = np.array([int(sub.at[s, "start_offset"]) for s in sid])
-    t_r = security_car_t(res, np.column_stack([start, np.zeros_like(start)]))
-    t_c = security_car_t(res, cw)
+    t_r = res.security_car_t(np.column_stack([start, np.zeros_like(start)]))
+    t_c = res.security_car_t(cw)
     ar = res.ar_matrix
     R = returns[list(dict.fromkeys(mk))]
     cpos = {c: i for i, c in enumerate(R.columns)}
@@ -423,7 +422,7 @@ def _cross_sections(res, table, sub, cw, groups, tests) -> pd.DataFrame:
     if not gmap:
         return pd.DataFrame()
     wins = {k: [(int(sub.at[k[0], "start_offset"]), 0), tuple(cw)] for k in gmap}
-    out = group_car_tests(res, gmap, wins, list(tests))
+    out = res.group_car_tests(gmap, wins, list(tests))
     out.insert(0, "session_id", [g[0] for g in out["group"]])
     out["group"] = [g[1] for g in out["group"]]
     out.insert(2, "window", np.where(
