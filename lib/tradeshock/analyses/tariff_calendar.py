@@ -505,6 +505,7 @@ def study_calendar(p: Mapping[str, Any], prices: pd.DataFrame, universe: pd.Data
     taco = taco_test(table, markets=[lead] + sectors)
     settings = {k: p[k] for k in PARAMETERS.names()} | {
         "as_of": prices["date"].max() if as_of is None else as_of}
+    table.as_of = settings["as_of"]  # figures and the CSV: the date every series reaches
     out = CalendarStudy(settings, dict(names), ses, table, pooled, taco)
     if p["timed_robustness"]:
         out.timed, note = _timed(inp, events, p, kw, lead)
