@@ -36,6 +36,53 @@ ALTERNATIVES: dict[str, tuple[dict, list[str], list[str]]] = {
     ),
 }
 
+ALTERNATIVES["03_sectors"] = (
+    {"etfs": ["XLE", "XLF", "XLV", "XLU"], "broad": ["IWM"], "market_symbol": "SPY",
+     "selloff_event": "china_34", "rebound_event": "geneva", "estimation_window": "-200:-6",
+     "selloff_window": "0:2", "rebound_window": "0:1", "alpha": 0.1, "firm_level": False,
+     "n_movers": 5},
+    ["event:china_34", "event:geneva", "days 0..+2 from 4 Apr 2025", "days 0..+1 from 12 May 2025",
+     "SPY S&P 500", "Energy", "at 10%"],
+    ["event:liberation_day", "event:pause", "XLK", "QQQ", "days 0..+3", "^GSPC", "S&P 500 members",
+     "np.float64"],
+)
+
+ALTERNATIVES["04_global"] = (
+    {"indices": ["^HSI", "^N225", "^KS11"], "etfs": ["EWJ", "EWY", "EWH", "MCHI", "EWG", "INDA"],
+     "selloff_event": "china_34", "rebound_event": "geneva", "retaliation_event": "china_125",
+     "selloff_window": "0:2", "rebound_window": "0:1", "negotiation_window": "-1:1",
+     "estimation_window": "-200:-6", "negotiators": ["KR", "IN"], "retaliators": ["CN", "DE"]},
+    ["Hang Seng Index", "event:china_34", "event:geneva", "days 0..+2", "days -1..+1",
+     "retaliators (China and DE)", "retaliators' (N = 2)", "South Korea and India"],
+    ["S&P 500", "CSI 300", "event:liberation_day", "event:pause", "days 0..+3", "FXI",
+     "days -260..-11", "Japan, South Korea", "same market", "np.float64"],
+)
+
+# 05: other events (China's retaliation of 4 April to the Geneva truce of 12 May), indices without
+# the S&P 500, a cross-asset set without the DXY, other checkpoints, windows and estimation.
+ALTERNATIVES["05_selloff_rebound"] = (
+    {"indices": ["^RUT", "^DJI"], "cross_assets": ["^RUT", "DTWEXBGS", "DGS10", "GLD"],
+     "selloff_event": "china_34", "rebound_event": "geneva", "selloff_sessions": 3,
+     "rebound_sessions": 2, "trough_within": 12, "checkpoints": ["rebound", 10, "end"],
+     "table_window": "-2:4", "post_window": "0:12", "estimation_sessions": 150},
+    ["Russell 2000", "Dow", "Gold (GLD)", "event:china_34", "event:geneva", "12 May",
+     "150 XNYS sessions", "recovered by 12 May (% of loss)"],
+    ["S&P 500", "Nasdaq", "DXY", "event:liberation_day", "event:pause", "3 Apr–30 Apr",
+     "recovered by 9 Apr", "recovered by 30 Apr", "250 XNYS sessions"],
+)
+
+# 06: another index and events, fewer sectors, other windows and timeline.
+ALTERNATIVES["06_summary"] = (
+    {"index_symbol": "^RUT", "selloff_event": "china_34", "rebound_event": "geneva",
+     "selloff_sessions": 3, "estimation_window": "-200:-6", "event_window": "-2:8",
+     "record_lookback": 120, "trough_within": 25, "sector_etfs": ["XLE", "XLK", "XLF"],
+     "timeline_events": ["china_34", "geneva", "uk_deal"], "calendar_car_window": "0:2"},
+    ["Russell 2000", "event:china_34", "event:geneva", "3 sessions from", "XLE", "XLK",
+     "days 0..+2"],
+    ["S&P 500", "event:liberation_day", "event:pause", "4 sessions from", "XLV", "19 Feb 2025",
+     "days -1..+1"],
+)
+
 #: The whole-calendar study: directional kinds and effective dates only, the Nasdaq leading a
 #: market list without the S&P 500 (no country ETFs), untimed events after the close (no
 #: two-session window), another CAR and estimation window, the market model, other cross-asset
@@ -162,3 +209,4 @@ def test_a_bad_value_is_refused_before_a_kernel_starts(tmp_path, monkeypatch):
         render_notebooks([nb], tmp_path, params={"country_report": {
             "symbol": "VNM", "estimation_window": "-5000:-11"}})
     assert not list(tmp_path.glob("*.html"))
+

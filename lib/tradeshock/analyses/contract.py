@@ -495,12 +495,15 @@ class History:
     :class:`Symbol`/:class:`Symbols`) and every event of ``events`` (:class:`Event`/
     :class:`Events` names), the sessions of ``windows`` (:class:`Window` names) around the
     event's day 0 on ``calendar`` (an exchange code, or ``None``: each symbol's own exchange,
-    XNYS for series without one)."""
+    XNYS for series without one). ``sessions_before`` names :class:`Integer` parameters that
+    count sessions ending the session before day 0 (an estimation period of N sessions: the
+    window ``-N:-1``)."""
 
     symbols: tuple[str, ...]
     events: tuple[str, ...]
     windows: tuple[str, ...]
     calendar: str | None = None
+    sessions_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -639,9 +642,11 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
         v = p.get(name)
         evs += v if isinstance(v, list) else ([v] if v else [])
     wins = [p[n] for n in h.windows if p.get(n) is not None]
+    wins += [(-int(p[n]), -1) for n in h.sessions_before if p.get(n) is not None]
     if not (syms and evs and wins):
         return []
     lo, hi = min(w[0] for w in wins), max(w[1] for w in wins)
+    named = ", ".join(h.windows + h.sessions_before)
     uni = ctx.universe.set_index("symbol")
     out = []
     for sym in dict.fromkeys(syms):
@@ -652,10 +657,10 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
                 win = event_window(a, cal, (lo, hi))
             except ValidationError as exc:
                 raise ValidationError(
-                    f"windows {', '.join(h.windows)} ({lo}:{hi} around {ev.label}, day 0 "
+                    f"windows {named} ({lo}:{hi} around {ev.label}, day 0 "
                     f"{a.day0:%Y-%m-%d} on {cal}) run off the {cal} calendar: {exc}") from None
             out.append(Need(sym, win["session"].iloc[0], win["session"].iloc[-1],
-                            f"{', '.join(h.windows)} {lo}:{hi} around {ev.label} on {cal}"))
+                            f"{named} {lo}:{hi} around {ev.label} on {cal}"))
     return out
 
 

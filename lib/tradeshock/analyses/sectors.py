@@ -15,9 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradeshock.analyses.contract import (
+    Contract, Event, Flag, History, Integer, Number, Symbol, Symbols, Window, before,
+)
 from tradeshock.errors import StudyError
 
 __all__ = [
+    "PARAMETERS",
+    "SectorStudy",
+    "FirmStudy",
     "SECTOR_ETFS",
     "BROAD_ETFS",
     "car_table",
@@ -184,7 +190,8 @@ def _pct(x: float) -> str:
 
 
 def describe_sectors(selloff: pd.DataFrame, rebound: pd.DataFrame, reversal: pd.DataFrame,
-                     labels: Mapping[str, str] | None = None, alpha: float = 0.05) -> str:
+                     labels: Mapping[str, str] | None = None, alpha: float = 0.05,
+                     rebound_title: str = "the rebound window") -> str:
     """A short "what the data say" paragraph (Markdown) computed from the tables it cites.
 
     ``selloff``/``rebound``: :func:`car_table` frames of the ETFs; ``reversal``:
@@ -204,7 +211,7 @@ def describe_sectors(selloff: pd.DataFrame, rebound: pd.DataFrame, reversal: pd.
         f"{name(worst['security'])} to {_pct(best['car'])} for {name(best['security'])} "
         f"(selloff CAR table); {n_neg_sig} of {len(s)} ETFs have a negative CAR with p < {alpha} "
         "against the estimation-window volatility.",
-        f"On the pause day the abnormal return runs from {_pct(r.iloc[0]['car'])} "
+        f"Over {rebound_title} the abnormal return runs from {_pct(r.iloc[0]['car'])} "
         f"({name(r.iloc[0]['security'])}) to {_pct(r.iloc[-1]['car'])} "
         f"({name(r.iloc[-1]['security'])}) (rebound CAR table).",
     ]
@@ -241,3 +248,242 @@ def describe_firms(overall: pd.DataFrame, by_sector: pd.DataFrame, alpha: float 
              f"is {worst['sector']} at {_pct(worst['caar'])} (KP p = "
              f"{worst['kolari_pynnonen_p']:.2g}).")
     return text
+
+
+# ------------------------------------------------------------------------------------ notebook
+
+#: What the parameters of ``notebooks/03_sectors.ipynb`` must be.
+PARAMETERS = Contract(
+    "03_sectors",
+    [
+        Symbols("etfs", help="sector ETFs", priced=True),
+        Symbols("broad", help="broad US equity ETFs shown beside the sectors", priced=True,
+                min_items=0),
+        Symbol("market_symbol", help="the market proxy of the market model", priced=True),
+        Event("selloff_event", help="the event of the selloff"),
+        Event("rebound_event", help="the event of the rebound"),
+        Window("estimation_window", help="the estimation window"),
+        Window("selloff_window", help="the selloff CAR window"),
+        Window("rebound_window", help="the rebound CAR window"),
+        Number("alpha", help="a significance level", lo=0, hi=1, open_interval=True),
+        Flag("firm_level", help="True to run the S&P 500 members"),
+        Integer("n_movers", help="how many losers and gainers to list", lo=1, hi=200),
+    ],
+    rules=[before("estimation_window", "selloff_window"),
+           before("estimation_window", "rebound_window")],
+    history=[History(("etfs", "broad", "market_symbol"), ("selloff_event",),
+                     ("estimation_window", "selloff_window"), calendar="XNYS"),
+             History(("etfs", "broad", "market_symbol"), ("rebound_event",),
+                     ("estimation_window", "rebound_window"), calendar="XNYS")],
+)
+
+
+class SectorStudy:
+    """The ETF studies of the sector notebook: day 0s (XNYS), market-model results of the
+    selloff and the rebound, their CAR tables and the SUR reversal test. Fractions throughout."""
+
+    def __init__(self, returns: pd.DataFrame, p: Mapping[str, Any], events: pd.DataFrame | None,
+                 names: Mapping[str, str]):
+        from tradeshock.engine import regression
+        from tradeshock.engine.study import event_study
+        from tradeshock.events.align import align
+
+        self.p = p
+        self.series = list(dict.fromkeys(list(p["etfs"]) + list(p["broad"])))
+        self.market = p["market_symbol"]
+        self.labels = {s: f"{s} {SECTOR_ETFS.get(s, BROAD_ETFS.get(s, names.get(s, s)))}"
+                       for s in self.series + [self.market]}
+        self.day0 = {k: align(p[f"{k}_event"].event_id, "XNYS", events=events).day0
+                     for k in ("selloff", "rebound")}
+        self.sell_w, self.reb_w = tuple(p["selloff_window"]), tuple(p["rebound_window"])
+        est = tuple(p["estimation_window"])
+        kw = dict(model="market", market=returns[self.market], estimation=est)
+        r = returns[self.series]
+        self.res_sell = event_study(r, self.day0["selloff"], event=self.sell_w,
+                                    car_windows=[self.sell_w], **kw)
+        self.res_reb = event_study(r, self.day0["rebound"], event=self.reb_w,
+                                   car_windows=[self.reb_w], **kw)
+        self.car_sell = car_table(self.res_sell, self.sell_w)
+        self.car_reb = car_table(self.res_reb, self.reb_w)
+        idx = returns[self.market].dropna().index
+        self.sell_dates = [offset_date(idx, self.day0["selloff"], k)
+                           for k in range(self.sell_w[0], self.sell_w[1] + 1)]
+        self.reb_dates = [offset_date(idx, self.day0["rebound"], k)
+                          for k in range(self.reb_w[0], self.reb_w[1] + 1)]
+        dummy = {d.strftime("%d_%b_%Y").lower(): d for d in self.sell_dates + self.reb_dates}
+        self.sell_days = [k for k, d in dummy.items() if d in self.sell_dates]
+        self.reb_days = [k for k, d in dummy.items() if d in self.reb_dates]
+        self.sur = regression.sur_event_regression(
+            r, returns[self.market], dummy,
+            estimation_start=offset_date(idx, self.day0["selloff"], est[0]),
+            estimation_end=offset_date(idx, self.day0["selloff"], est[1]))
+        self.reversal = reversal_table(self.sur, self.sell_days, self.reb_days,
+                                       alpha=p["alpha"])
+        self.returns = returns
+
+    def window_text(self, which: str) -> str:
+        """``days 0..+3 from 3 Apr 2025``: the CAR window of ``which`` and its day 0 (XNYS)."""
+        from tradeshock.engine.present import window_label
+
+        w = self.sell_w if which == "selloff" else self.reb_w
+        return f"{window_label(*w)} from {self.day0[which]:%-d %b %Y}"
+
+    def raw_table(self):
+        """Raw simple returns (percent) from the session before the selloff's day 0 to the one
+        after the rebound's, and the selloff window compounded."""
+        from tradeshock.core.tables import Table
+
+        cols = self.series + [self.market]
+        idx = self.returns[self.market].dropna().index
+        first = offset_date(idx, self.day0["selloff"], -1)
+        last = offset_date(idx, self.day0["rebound"], 1)
+        raw = self.returns.loc[first:last, cols].dropna(how="all").T
+        raw.columns = [f"{d:%a %-d %b}" for d in raw.columns]
+        raw["selloff, compounded"] = (1 + self.returns.loc[self.sell_dates, cols]).prod() - 1
+        raw.index = [self.labels.get(s, s) for s in raw.index]
+        return Table(raw, caption="Raw close-to-close simple returns, percent (no model)",
+                     formats={c: "pct" for c in raw.columns},
+                     notes=[f"Selloff window: {self.window_text('selloff')} (XNYS)."])
+
+    def estimates_table(self):
+        from tradeshock.core.tables import Table
+
+        est = self.res_sell.estimates.set_index("security")[
+            ["alpha", "beta", "resid_sd", "r2", "n_obs", "est_start", "est_end"]]
+        est.index = [self.labels.get(s, s) for s in est.index]
+        return Table(est, caption=f"Market model against {self.labels[self.market]}: estimation "
+                     "statistics (selloff estimation window)",
+                     formats={"alpha": "pct:3", "beta": "num:3", "resid_sd": "pct:3",
+                              "r2": "num:3", "n_obs": "int", "est_start": "date",
+                              "est_end": "date"},
+                     labels={"alpha": "alpha (%/day)", "resid_sd": "resid sd (%/day)",
+                             "r2": "R²", "n_obs": "days", "est_start": "from",
+                             "est_end": "to"})
+
+    def cars_table(self, which: str):
+        from tradeshock.core.tables import Table
+
+        t = (self.car_sell if which == "selloff" else self.car_reb).set_index("security")
+        t.index = [self.labels.get(s, s) for s in t.index]
+        return Table(t, caption=f"{which.capitalize()} CAR, {self.window_text(which)}: percent, "
+                     "lowest first",
+                     formats={"car": "pct", "ci_low": "pct", "ci_high": "pct", "se": "pct",
+                              "t": "num:2", "df": "int", "p": "p", "n_days": "int"},
+                     labels={"car": "CAR (%)", "ci_low": "95% low (%)",
+                             "ci_high": "95% high (%)", "se": "se (%)", "n_days": "days"})
+
+    def reversal_frame(self):
+        from tradeshock.core.tables import Table
+
+        t = self.reversal.set_index("series")
+        t.index = [self.labels.get(s, s) for s in t.index]
+        return Table(t, caption="Full reversal per ETF (SUR event-dummy regression, Wald test)",
+                     formats={"selloff_car": "pct:3", "rebound_car": "pct:3",
+                              "net_car": "pct:3", "se": "pct:3", "stat": "num:3", "p": "p",
+                              "verdict": "text"},
+                     labels={"selloff_car": "selloff CAR (%)", "rebound_car": "rebound CAR (%)",
+                             "net_car": "net CAR (%)", "se": "se (%)", "stat": "Wald chi2"})
+
+    def car_figure(self, which: str, source: str, as_of: Any):
+        """Ranked bar chart of the CARs with their 95% intervals (percent)."""
+        from tradeshock.analyses.figures import add_source_line, new_figure
+
+        t = (self.car_sell if which == "selloff" else self.car_reb).sort_values("car")
+        fig, ax = new_figure(title=f"{which.capitalize()}: market-model CAR vs "
+                             f"{self.labels[self.market]}, {self.window_text(which)}",
+                             xlabel="Cumulative abnormal return (percent)", ylabel="ETF",
+                             yunits="ticker", figsize=(9, 6))
+        y = np.arange(len(t))
+        ax.barh(y, 100 * t["car"], color=["#1f77b4" if s in self.p["etfs"] else "#9e9e9e"
+                                          for s in t["security"]])
+        ax.errorbar(100 * t["car"], y, xerr=[100 * (t["car"] - t["ci_low"]),
+                                             100 * (t["ci_high"] - t["car"])],
+                    fmt="none", ecolor="black", capsize=3, lw=1)
+        ax.set_yticks(y, [self.labels[s] for s in t["security"]])
+        ax.axvline(0, color="black", lw=0.6)
+        est = self.p["estimation_window"]
+        add_source_line(fig, f"{source} Market model vs {self.market}; estimation "
+                        f"{est[0]}:{est[1]}.", as_of=as_of)
+        return fig, ax
+
+    def describe(self) -> str:
+        return describe_sectors(self.car_sell, self.car_reb, self.reversal,
+                                {**SECTOR_ETFS, **BROAD_ETFS}, alpha=self.p["alpha"],
+                                rebound_title=f"the rebound window ({self.window_text('rebound')}"
+                                f", {self.p['rebound_event'].title})")
+
+
+class FirmStudy:
+    """The S&P 500 members over the selloff window: market model against the notebook's market
+    proxy, per-firm CARs, the battery, sector CAARs (BMP and Kolari-Pynnönen) and the movers."""
+
+    def __init__(self, study: SectorStudy, load_from: Any):
+        from tradeshock.data.firms import load_constituents, load_firms
+        from tradeshock.data.returns import wide_returns
+        from tradeshock.engine.study import event_study
+
+        self.firms = load_firms(start=load_from)
+        cons = load_constituents()
+        flag = [c for c in cons.columns if c.startswith("in_sp500_")][0]
+        self.members = set(cons.loc[cons[flag], "symbol"])
+        frets = wide_returns(self.firms)
+        self.cols = [c for c in frets.columns if c in self.members]
+        self.missing = sorted(self.members - set(self.cols))
+        market = study.returns[study.market].reindex(frets.index)
+        est = tuple(study.p["estimation_window"])
+        self.result = event_study(frets[self.cols], study.day0["selloff"], model="market",
+                                  market=market, estimation=est, event=study.sell_w,
+                                  car_windows=[study.sell_w])
+        self.cars = car_table(self.result, study.sell_w)
+        self.sectors = firm_sectors(cons, self.cars["security"])
+        self.names = cons.drop_duplicates("symbol").set_index("symbol")["name"]
+        self.by_sector = sector_caar_tests(frets[self.cols], market, study.day0["selloff"],
+                                           self.sectors, estimation=est, event=study.sell_w)
+        self.study = study
+
+    def sector_table(self):
+        from tradeshock.core.tables import Table
+
+        t = self.by_sector.set_index("sector")
+        return Table(t, caption=f"Sector CAARs of the S&P 500 members, "
+                     f"{self.study.window_text('selloff')}: percent, BMP and Kolari–Pynnönen",
+                     formats={"n": "int", "caar": "pct", "boehmer_stat": "num:2",
+                              "boehmer_p": "p", "kolari_pynnonen_stat": "num:2",
+                              "kolari_pynnonen_p": "p"},
+                     labels={"n": "firms", "caar": "CAAR (%)", "boehmer_stat": "BMP stat",
+                             "boehmer_p": "BMP p", "kolari_pynnonen_stat": "KP stat",
+                             "kolari_pynnonen_p": "KP p"})
+
+    def movers_tables(self, n: int):
+        from tradeshock.core.tables import Table
+
+        out = []
+        for what, t in zip(("losers", "gainers"), top_movers(self.cars, n, names=self.names,
+                                                              sectors=self.sectors)):
+            out.append(Table(t.set_index("security"), caption=f"The {n} largest {what}: "
+                             "selloff CAR in percent", formats={"car": "pct", "name": "text",
+                                                                "sector": "text"},
+                             labels={"car": "CAR (%)"}))
+        return out
+
+    def box_figure(self, source: str, as_of: Any):
+        from tradeshock.analyses.figures import add_source_line, new_figure
+
+        d = self.cars.assign(sector=self.cars["security"].map(self.sectors),
+                             car_pct=100 * self.cars["car"])
+        order = d.groupby("sector")["car_pct"].median().sort_values().index.tolist()
+        fig, ax = new_figure(title=f"S&P 500 members: selloff CAR by GICS sector, "
+                             f"{self.study.window_text('selloff')}",
+                             xlabel="Cumulative abnormal return (percent)", ylabel="GICS sector",
+                             yunits="sector", figsize=(9, 6))
+        ax.boxplot([d.loc[d["sector"] == s, "car_pct"] for s in order], orientation="horizontal",
+                   tick_labels=[f"{s} (n={int((d['sector'] == s).sum())})" for s in order],
+                   flierprops={"markersize": 3})
+        ax.axvline(0, color="black", lw=0.6)
+        est = self.study.p["estimation_window"]
+        add_source_line(fig, f"{source} Market model vs {self.study.market}; estimation "
+                        f"{est[0]}:{est[1]}.", as_of=as_of)
+        return fig, ax
+
+    def describe(self) -> str:
+        return describe_firms(self.result.car_tests, self.by_sector, alpha=self.study.p["alpha"])

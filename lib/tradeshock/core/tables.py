@@ -140,8 +140,11 @@ class Table:
         if self.index:
             head = f"<th>{html.escape(str(f.index.name or ''))}</th>" + head
         rows = []
+        keep = ["" if _parse(self.formats.get(c, ""))[0] != "date" else
+                " style='white-space:nowrap'" for c in self.frame.columns]
         for idx, row in f.iterrows():
-            cells = "".join(f"<td>{html.escape(v)}</td>" for v in row)
+            # dates never wrap at their hyphens ("2025-04-/03")
+            cells = "".join(f"<td{k}>{html.escape(v)}</td>" for k, v in zip(keep, row))
             if self.index:
                 cells = f"<th>{html.escape(str(idx))}</th>" + cells
             rows.append(f"<tr>{cells}</tr>")

@@ -1,0 +1,119 @@
+"""The one-page summary (notebook 06) and its whole-calendar headline (issue 18).
+
+Real data (the shared offline snapshot); headline numbers checked against independent
+computations from the levels and the session table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tradeshock.analyses import summary
+from tradeshock.errors import ValidationError
+from tradeshock.events import load_events
+from tradeshock.pipeline.preamble import start
+
+SECTORS = ["XLK", "XLF", "XLV", "XLY", "XLP", "XLE", "XLI", "XLB", "XLU", "XLRE", "XLC"]
+DEFAULTS = {
+    "index_symbol": "^GSPC", "selloff_event": "liberation_day", "rebound_event": "pause",
+    "selloff_sessions": None, "estimation_window": "-260:-11", "event_window": "-1:5",
+    "record_lookback": 250, "trough_within": 18, "sector_etfs": SECTORS,
+    "timeline_events": ["liberation_day", "china_34", "pause", "uk_deal", "geneva",
+                        "japan_deal", "eu_deal"],
+    "calendar_car_window": "-1:1",
+}
+
+
+def _study(**changes):
+    s = start(summary.PARAMETERS, {**DEFAULTS, **changes}, show=False)
+    return s, summary.summarize(s.p, s.returns, s.levels, s.names, s.events, s.universe)
+
+
+def test_default_headlines_match_independent_computations(shared_snapshot):
+    s, st = _study()
+    lv = s.levels["^GSPC"].dropna()
+    f = st.headline_frame()
+    assert st.n_selloff == 4 and st.selloff_day0 == pd.Timestamp("2025-04-03")
+    assert f["value"].iloc[0] == pytest.approx(100 * (lv["2025-04-03"] / lv["2025-04-02"] - 1))
+    assert f["value"].iloc[2] == pytest.approx(100 * (lv["2025-04-09"] / lv["2025-04-08"] - 1))
+    # the high of the 250 sessions before day 0 is the 19 February 2025 record
+    assert st.record_date == pd.Timestamp("2025-02-19")
+    trough = lv.loc["2025-02-20":"2025-04-30"]
+    assert f["value"].iloc[3] == pytest.approx(100 * (trough.min() / lv["2025-02-19"] - 1))
+    assert "high regained on 2025-06-27" in f["note"].iloc[3]
+    # the pause is day +4 of Liberation Day on XNYS: the annotation sits there
+    day, car, label = summary.path_annotation(st)
+    paths = st.paths().set_index("day")
+    assert day == 4 and car == pytest.approx(100 * paths.loc[4, "car"])
+    assert "(9 Apr)" in label
+    assert st.sector_line().startswith("Lowest: XLE")
+
+
+def test_other_events_no_sectors_and_a_rebound_outside_the_path(shared_snapshot):
+    s, st = _study(index_symbol="^RUT", selloff_event="china_34", rebound_event="geneva",
+                   sector_etfs=[], event_window="-2:6", record_lookback=60)
+    assert st.n_selloff == len(pd.bdate_range("2025-04-04", "2025-05-09")) - 1  # Good Friday
+    assert summary.path_annotation(st) is None  # 12 May is far beyond day +6
+    assert st.sector_line() == "No sector ETF was studied."
+    text = st.headline_frame().to_string()
+    assert "Liberation" not in text and "90-day pause" not in text and "Geneva" in text
+    lv = s.levels["^RUT"].dropna()
+    look = lv.loc[:"2025-04-03"].iloc[-60:]
+    assert st.record_date == look.idxmax()
+
+
+def test_calendar_headline_pools_sessions_and_states_taco(shared_snapshot):
+    r = summary.calendar_returns("^GSPC", "XNYS")
+    h = summary.calendar_headline(r, "^GSPC", "S&P 500", "XNYS", load_events(), (-260, -11),
+                                  (-1, 1))
+    t = h.table.to_frame()
+    esc = t[(t["market"] == "^GSPC") & (t["direction"] == "escalation")]["ar_reaction"].dropna()
+    row = h.pooled.get("escalation", series="^GSPC")
+    assert row["n"] == len(esc) and row["mean"] == pytest.approx(esc.mean())
+    f = h.frame()
+    assert f.loc["mean reaction, escalation-like sessions", "value"] == pytest.approx(
+        100 * esc.mean())
+    assert "mean CAR days -1..+1, de-escalation-like sessions" in f.index
+    text = summary.describe_calendar(h)
+    assert f"on the {len(esc)} escalation-like sessions it averaged {100 * esc.mean():+.2f}%" \
+        in text
+    assert "TACO, tested" in text and "Notebook 07" in text
+
+
+def test_calendar_headline_negative_cases(shared_snapshot):
+    """Only a few retaliations: no de-escalation session, too few for a TACO slope."""
+    ev = load_events()
+    few = ev[ev["kind"] == "retaliation"].head(3)
+    r = summary.calendar_returns("^GSPC", "XNYS")
+    h = summary.calendar_headline(r, "^GSPC", "S&P 500", "XNYS", few, (-260, -11), (0, 2))
+    text = summary.describe_calendar(h)
+    assert "there is no de-escalation-like session" in text
+    assert "too few for a slope" in text or "TACO was not tested" in text
+    assert "TACO, tested" not in text
+    f = h.frame()
+    assert f.loc["mean reaction, de-escalation-like sessions", "n"] == 0
+    assert np.isnan(f.loc["mean reaction, de-escalation-like sessions", "value"])
+    assert "mean CAR days 0..+2, escalation-like sessions" in f.index
+
+
+def test_contract_refusals():
+    with pytest.raises(ValidationError, match="rebound_event.*not after the selloff"):
+        summary.PARAMETERS.check({**DEFAULTS, "selloff_event": "geneva"})
+    with pytest.raises(ValidationError, match="selloff_sessions.*into the rebound"):
+        summary.PARAMETERS.check({**DEFAULTS, "selloff_sessions": 5})
+    with pytest.raises(ValidationError, match="sector_etfs.*the index"):
+        summary.PARAMETERS.check({**DEFAULTS, "index_symbol": "XLK"})
+    with pytest.raises(ValidationError, match="timeline_events' is empty"):
+        summary.PARAMETERS.check({**DEFAULTS, "timeline_events": []})
+
+
+def test_calendar_returns_reach_back_for_a_long_estimation_window(shared_snapshot):
+    ev = load_events()
+    r = summary.calendar_returns("^GSPC", "XNYS", (-400, -11), ev)
+    first = pd.Timestamp(ev["date"].min())
+    assert (r.loc[:first].dropna().size) >= 400
+    h = summary.calendar_headline(r, "^GSPC", "S&P 500", "XNYS", ev, (-400, -11), (-1, 1))
+    assert len(h.table.not_covered) + len(h.table.excluded) == 0
+    assert "could not be studied" not in summary.describe_calendar(h)
