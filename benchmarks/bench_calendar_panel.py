@@ -10,7 +10,7 @@ reaction window and the CAR window -1..+1), constant-mean model, estimation -260
 * **one call**: :func:`tradeshock.analyses.firm_panel.firm_panel`, i.e. ONE
   :func:`tradeshock.engine.study.event_study` over every (firm, session) observation (ids
   ``SYM@<session>``), then the battery per session from that one result
-  (:func:`tradeshock.analyses.panel_tests.group_car_tests`);
+  (:meth:`EventStudyResult.group_car_tests`, :mod:`tradeshock.engine.groups`);
 * **loop**: :func:`event_study` once per session on the same firms, reading ``car_tests``.
 
 Both compute the same statistics; the script checks that they agree (max relative difference)

@@ -83,6 +83,23 @@ ALTERNATIVES["06_summary"] = (
      "days -1..+1"],
 )
 
+#: The whole-calendar study: directional kinds and effective dates only, the Nasdaq leading a
+#: market list without the S&P 500 (no country ETFs), untimed events after the close (no
+#: two-session window), another CAR and estimation window, the market model, other cross-asset
+#: series, no firm panel.
+ALTERNATIVES["07_tariff_calendar"] = (
+    {"kinds": ["announcement", "escalation", "retaliation", "de-escalation", "deal", "effective"],
+     "directions": ["escalation", "de-escalation", "effective"], "untimed": "after_close",
+     "car_window": "0:2", "estimation_window": "-200:-6", "model": "market",
+     "market_proxy": "ACWI", "markets": ["^IXIC", "^RUT", "sectors"], "lead_market": "^IXIC",
+     "cross_asset": ["^VIX", "DGS2"], "timed_robustness": True, "firms": False},
+    ["Nasdaq Composite", "days 0..+2", "days -200..-6", "model market against",
+     "placed after the close of its local date", "event_market_table.csv", "Placebo: on the",
+     "Firm panel not run (firms = False)", "Nasdaq Composite: day-0 AR per direction"],
+    ["S&P 500", "days -1..+1", "days -260..-11", "could have come at any moment of its local date",
+     "country ETFs", "2025-05-29", "US Treasury 10-year"],
+)
+
 
 def _label(name: str) -> str:
     row = get_event(name)

@@ -33,6 +33,7 @@ NOTEBOOKS = [
     "04_global",
     "05_selloff_rebound",
     "06_summary",
+    "07_tariff_calendar",
     "country_report",
 ]
 

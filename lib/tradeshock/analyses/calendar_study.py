@@ -8,7 +8,7 @@ Helpers for the calendar notebook (issue 18), on top of :mod:`tradeshock.analyse
   returns a :class:`MarketTable`: per session and market the raw day-0 return, the day-0 AR, the
   *reaction* (the AR summed over the session's reaction window: day 0, or the two sessions of an
   untimed event), the CAR over a short window, each with its per-security t test
-  (:func:`tradeshock.analyses.panel_tests.security_car_t`); beside them the VIX change (points),
+  (:func:`tradeshock.engine.groups.security_car_t`); beside them the VIX change (points),
   the 10-year yield change (bp), the dollar and oil (simple returns); and, per session, the
   cross-sections of sector and country ETFs tested with BMP and Kolari-Pynnönen;
 * :func:`write_table_csv` writes the tidy table atomically; :func:`heatmap_figure` draws it
@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.analyses.sessions import DIRECTIONS, EventSessions
 from tradeshock.core.fileio import atomic_write_text
 from tradeshock.data.prices import load_prices, source_summary
@@ -52,6 +51,7 @@ __all__ = [
     "RAW_SERIES",
     "VARIANTS",
     "CalendarInputs",
+    "calendar_inputs",
     "cross_session_tests",
     "MarketTable",
     "PooledResult",
@@ -61,6 +61,7 @@ __all__ = [
     "market_table",
     "pool_sessions",
     "pooled_study",
+    "table_csv_text",
     "write_table_csv",
 ]
 
@@ -139,12 +140,36 @@ def load_calendar_inputs(
     groups = dict(default_markets(uni)) if markets is None else (
         dict(markets) if isinstance(markets, Mapping) else dict.fromkeys(markets, "market"))
     raw = dict(RAW_SERIES if raw_series is None else raw_series)
+    eq = list(dict.fromkeys(list(groups) + ([proxy] if proxy else [])))
+    prices = load_prices(list(dict.fromkeys(eq + list(raw))), start=start, end=end,
+                         source=source, snapshot=snapshot, universe=uni)
+    return calendar_inputs(prices, groups, raw_series=raw, proxy=proxy, universe=uni,
+                           calendar=calendar)
+
+
+def calendar_inputs(
+    prices: pd.DataFrame,
+    markets: Mapping[str, str] | Sequence[str],
+    *,
+    raw_series: Mapping[str, str] | None = None,
+    proxy: str | None = DEFAULT_PROXY,
+    universe: pd.DataFrame | None = None,
+    calendar: str = "XNYS",
+) -> CalendarInputs:
+    """:class:`CalendarInputs` from prices already loaded (long frame of
+    ``data.prices.load_prices``, e.g. a notebook preamble's ``s.prices``); arguments as
+    :func:`load_calendar_inputs`. Series of ``markets`` or ``raw_series`` missing from
+    ``prices`` raise :class:`StudyError`."""
+    uni = load_universe() if universe is None else universe
+    groups = dict(markets) if isinstance(markets, Mapping) else dict.fromkeys(markets, "market")
+    raw = dict(RAW_SERIES if raw_series is None else raw_series)
     bad = {s: u for s, u in raw.items() if u not in _RAW_UNITS}
     if bad:
         raise StudyError(f"raw_series: units {bad} unknown; use one of {', '.join(_RAW_UNITS)}")
     eq = list(dict.fromkeys(list(groups) + ([proxy] if proxy else [])))
-    prices = load_prices(list(dict.fromkeys(eq + list(raw))), start=start, end=end,
-                         source=source, snapshot=snapshot, universe=uni)
+    absent = sorted(set(eq + list(raw)) - set(prices["symbol"]))
+    if absent:
+        raise StudyError(f"calendar_inputs: no prices for {absent}; load them first")
     is_raw = prices["symbol"].isin(raw) & ~prices["symbol"].isin(eq)
     rets = wide_returns(prices[~is_raw.to_numpy()], universe=uni)
     sessions = pd.DatetimeIndex(get_calendar(calendar).sessions)
@@ -323,8 +348,8 @@ def _observation_rows(res, returns, sub, cw, model, proxy, groups, names) -> pd.
     mk = [i.split("@", 1)[0] for i in ids]
     sid = [i.split("@", 1)[1] for i in ids]
     start = np.array([int(sub.at[s, "start_offset"]) for s in sid])
-    t_r = security_car_t(res, np.column_stack([start, np.zeros_like(start)]))
-    t_c = security_car_t(res, cw)
+    t_r = res.security_car_t(np.column_stack([start, np.zeros_like(start)]))
+    t_c = res.security_car_t(cw)
     ar = res.ar_matrix
     R = returns[list(dict.fromkeys(mk))]
     cpos = {c: i for i, c in enumerate(R.columns)}
@@ -397,7 +422,7 @@ def _cross_sections(res, table, sub, cw, groups, tests) -> pd.DataFrame:
     if not gmap:
         return pd.DataFrame()
     wins = {k: [(int(sub.at[k[0], "start_offset"]), 0), tuple(cw)] for k in gmap}
-    out = group_car_tests(res, gmap, wins, list(tests))
+    out = res.group_car_tests(gmap, wins, list(tests))
     out.insert(0, "session_id", [g[0] for g in out["group"]])
     out["group"] = [g[1] for g in out["group"]]
     out.insert(2, "window", np.where(
@@ -514,6 +539,12 @@ def write_table_csv(table: MarketTable | pd.DataFrame, path: str | Path) -> Path
     path = Path(path)
     if path.suffix.lower() != ".csv":
         raise StudyError(f"write_table_csv writes CSV files; {path} does not end in .csv")
+    atomic_write_text(path, table_csv_text(table))
+    return path
+
+
+def table_csv_text(table: MarketTable | pd.DataFrame) -> str:
+    """The CSV text :func:`write_table_csv` writes (for a report attachment)."""
     df = table.to_frame() if isinstance(table, MarketTable) else table.copy()
     if isinstance(table, MarketTable) and table.source:
         df["data_source"] = table.source
@@ -521,8 +552,7 @@ def write_table_csv(table: MarketTable | pd.DataFrame, path: str | Path) -> Path
     for c in ("day0", "window_start", "est_start", "est_end"):
         if c in df.columns:
             df[c] = pd.to_datetime(df[c]).dt.strftime("%Y-%m-%d")
-    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
-    return path
+    return df.to_csv(index=False, float_format="%.10g")
 
 
 # ------------------------------------------------------------------------------------ heat map

@@ -269,12 +269,15 @@ def describe_asymmetry(taco: TacoResult, market: str = "^GSPC", alpha: float = 0
 
 
 def describe_firms(firms: FirmPanelResult, table: MarketTable | None = None, n: int = 3,
-                   alpha: float = 0.05) -> str:
-    """Firm CAARs on the largest sessions with BMP and KP, and sectors by direction."""
+                   alpha: float = 0.05, market: str = "^GSPC") -> str:
+    """Firm CAARs on the largest sessions with BMP and KP, and sectors by direction.
+
+    "Largest" is by ``market``'s reaction in ``table`` (by the CAAR itself without a table, or
+    when ``market`` is not in it)."""
     c = firms.caar("reaction")
-    if table is not None:
-        t = table.to_frame()
-        size = t[t["market"] == "^GSPC"].set_index("session_id")["ar_reaction"].abs()
+    t = None if table is None else table.to_frame()
+    if t is not None and market in set(t["market"]):
+        size = t[t["market"] == market].set_index("session_id")["ar_reaction"].abs()
         c = c.assign(size=c["session_id"].map(size))
     else:
         c = c.assign(size=c["caar"].abs())

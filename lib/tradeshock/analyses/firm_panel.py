@@ -3,7 +3,8 @@
 :func:`firm_panel` builds one observation per (member, session), with ids such as
 ``"AAPL@2025-04-09"`` (``id -> (security, day 0)``, see
 :func:`tradeshock.engine.study.event_study`), runs the engine once, then tests each session's
-cross-section from that one result (:func:`tradeshock.analyses.panel_tests.group_car_tests`): the
+cross-section from that one result (:meth:`EventStudyResult.group_car_tests`,
+:func:`tradeshock.engine.groups.group_car_tests`): the
 members share the session's date,
 so beside the unadjusted BMP test (Boehmer, Musumeci and Poulsen 1991) the Kolari-Pynnönen (2010)
 adjustment for cross-correlation is essential. Per GICS sector and direction, the members'
@@ -24,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from tradeshock.analyses.calendar_study import cross_session_tests
-from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
 from tradeshock.analyses.sessions import DIRECTIONS, EventSessions
 from tradeshock.data.firms import load_constituents, load_firms
 from tradeshock.data.prices import source_summary
@@ -148,7 +148,7 @@ def firm_panel(
     sym = np.array([i.split("@", 1)[0] for i in kept], dtype=object)
     sid = np.array([i.split("@", 1)[1] for i in kept], dtype=object)
     start = covered.loc[sid, "start_offset"].to_numpy(dtype=int)
-    t_r = security_car_t(res, np.column_stack([start, np.zeros_like(start)]))
+    t_r = res.security_car_t(np.column_stack([start, np.zeros_like(start)]))
     cars = pd.DataFrame({"id": kept, "symbol": sym, "session_id": sid,
                          "sector": [(sectors or {}).get(s, "Unknown") for s in sym],
                          "car_reaction": t_r["car"].to_numpy(),
@@ -156,7 +156,7 @@ def firm_panel(
                          "p_reaction": t_r["p_value"].to_numpy()})
     groups = {s: list(g["id"]) for s, g in cars.groupby("session_id", sort=False)}
     wins = {s: [(int(covered.at[s, "start_offset"]), 0), tuple(cw)] for s in groups}
-    st = group_car_tests(res, groups, wins, tests, n_boot=n_boot, seed=seed)
+    st = res.group_car_tests(groups, wins, tests, n_boot=n_boot, seed=seed)
     st = st.rename(columns={"group": "session_id"})
     st.insert(1, "window", np.where((st["window_start"] == cw[0]) & (st["window_end"] == cw[1]),
                                     "car", "reaction"))
@@ -165,7 +165,8 @@ def firm_panel(
     if sectors is not None and sector_tests:
         sg = {(s, sec): list(g["id"]) for (s, sec), g in cars.groupby(["session_id", "sector"])}
         sw = {k: [(int(covered.at[k[0], "start_offset"]), 0)] for k in sg}
-        sector_session = group_car_tests(res, sg, sw, list(sector_tests), n_boot=n_boot, seed=seed)
+        sector_session = res.group_car_tests(sg, sw, list(sector_tests), n_boot=n_boot,
+                                             seed=seed)
         sector_session.insert(0, "session_id", [g[0] for g in sector_session["group"]])
         sector_session["group"] = [g[1] for g in sector_session["group"]]
         sector_session = sector_session.rename(columns={"group": "sector"})

@@ -292,10 +292,12 @@ class TacoResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def figure(self, market: str = "^GSPC", *, source: str | None = None, as_of: Any = None):
+    def figure(self, market: str = "^GSPC", *, source: str | None = None, as_of: Any = None,
+               name: str | None = None):
         """Scatter of ``market``'s reactions by date (escalation and de-escalation), with the
         fitted signed-AR line of escalations and its pointwise confidence band (HC3, t with
-        ``n - 2`` dof, the result's ``level``); house style."""
+        ``n - 2`` dof, the result's ``level``); house style. ``name``: the market's name in the
+        title (default: known index names, else the symbol)."""
         import matplotlib.pyplot as plt  # noqa: F401 - backend set by use_house_style
 
         from tradeshock.analyses.figures import add_source_line, new_figure
@@ -305,7 +307,8 @@ class TacoResult:
             raise StudyError(f"TacoResult.figure: no points for {market!r}")
         label = {"^GSPC": "S&P 500", "^IXIC": "Nasdaq Composite", "^RUT": "Russell 2000"}
         fig, ax = new_figure(
-            title=f"{label.get(market, market)} ({market}): reaction to tariff news through 2025",
+            title=f"{name or label.get(market, market)} ({market}): reaction to tariff news "
+                  f"through {p['day0'].max():%Y}",
             xlabel="Day 0 of the session", ylabel="Abnormal return, reaction window", yunits="%")
         colors = {"escalation": "#B3261E", "de-escalation": "#009E73"}
         for d, c in colors.items():

@@ -414,6 +414,29 @@ class EventStudyResult:
         tab["security"] = np.array(self._ids, dtype=object)[tab["security"].to_numpy(dtype=int)]
         return tab
 
+    def security_car_t(self, windows: Any) -> pd.DataFrame:
+        """Each observation's CAR over its own window with its t test
+        (:func:`tradeshock.engine.groups.security_car_t`): ``windows`` is one ``(start, end)``
+        pair, an ``(N, 2)`` array in the order of :attr:`securities`, or a mapping id -> pair."""
+        from tradeshock.engine.groups import security_car_t
+
+        return security_car_t(self, windows)
+
+    def group_car_tests(self, groups: Any, windows: Any, tests: Any = None, *,
+                        n_boot: int | None = None, seed: int | None = None,
+                        rbar: bool = True) -> pd.DataFrame:
+        """The CAR test battery on each group of observations of this one result
+        (:func:`tradeshock.engine.groups.group_car_tests`), without re-estimating: ``groups`` maps
+        a key to observation ids, ``windows`` is a list of windows (or key -> list), ``tests``
+        names of :data:`tradeshock.engine.inference.CAR_TESTS` (default all). The bootstrap
+        draws and seed default to the study's."""
+        from tradeshock.engine.groups import group_car_tests
+
+        st = self._settings
+        return group_car_tests(self, groups, windows, tests,
+                               n_boot=st["n_boot"] if n_boot is None else n_boot,
+                               seed=st["seed"] if seed is None else seed, rbar=rbar)
+
     @cached_property
     def _tests(self) -> pd.DataFrame:
         st = self._settings

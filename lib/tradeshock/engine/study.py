@@ -228,14 +228,18 @@ def _parse_events(
         for i, (ident, s, d) in enumerate(zip(ids, secs, days)):
             rows.append((ident, need(s, f"events row {i}"), d, i))
     elif isinstance(events, Mapping):
+        # A panel repeats a few date objects over many securities: parse each object once
+        # (keyed by identity; the objects stay alive in ``events`` during the loop).
+        seen: dict[int, pd.Timestamp] = {}
         for key, val in events.items():
             if isinstance(val, (tuple, list)) and len(val) == 2:
                 sec, d = val
             else:
                 sec, d = key, val
-            rows.append(
-                (str(key), need(sec, f"event {key!r}"), _to_date(d, f"events[{key!r}]"), key)
-            )
+            day = seen.get(id(d))
+            if day is None:
+                day = seen[id(d)] = _to_date(d, f"events[{key!r}]")
+            rows.append((str(key), need(sec, f"event {key!r}"), day, key))
     else:
         raise StudyError(
             "events must be a date, a mapping id -> date or id -> (security, date), or a frame "
@@ -244,14 +248,15 @@ def _parse_events(
     if not rows:
         raise StudyError("events is empty: give at least one security and its day 0")
     seen_ids: set[str] = set()
-    seen_pairs: dict[tuple[str, pd.Timestamp], str] = {}
+    seen_pairs: dict[tuple[str, int], str] = {}  # keyed by the date's ns (hashing is faster)
     for ident, sec, d, _ in rows:
-        if (sec, d) in seen_pairs:
+        pair = (sec, d.value)
+        if pair in seen_pairs:
             raise StudyError(
                 f"events: security {sec!r} with day 0 {d.date()} is listed twice "
-                f"(ids {seen_pairs[(sec, d)]!r} and {ident!r}); it would be counted twice"
+                f"(ids {seen_pairs[pair]!r} and {ident!r}); it would be counted twice"
             )
-        seen_pairs[(sec, d)] = ident
+        seen_pairs[pair] = ident
         if ident in seen_ids:
             raise StudyError(
                 f"events: id {ident!r} is used twice; give each event of a security its own id"

@@ -2,17 +2,19 @@
 
 :func:`tradeshock.engine.study.event_study` runs a whole panel of ``(security, day 0)``
 observations in one call (ids such as ``"AAPL@2025-04-09"``), and its result tests the whole
-cross-section at once. A calendar study needs finer cuts of the same result:
+cross-section at once. A calendar study needs finer cuts of the same result, without
+re-estimating anything:
 
 * :func:`security_car_t`: the t statistic of each observation's own CAR over its own window (the
-  windows may differ per observation), with the estimation-error term;
+  windows may differ per observation), with the estimation-error term (also the method
+  ``EventStudyResult.security_car_t``);
 * :func:`group_car_tests`: the CAR test battery of :mod:`tradeshock.engine.inference` run on each
   group of observations (e.g. the S&P 500 members on one event session: they share one date, so
-  the Kolari-Pynnönen adjustment applies), from the one result, without re-estimating.
+  the Kolari-Pynnönen adjustment applies; also the method ``EventStudyResult.group_car_tests``).
 
-Both are built from public pieces only (``result.data``, an
-:class:`~tradeshock.engine.inference.EventData`, and ``result.estimates``); they are candidates to
-move into the engine. Returns are simple returns as fractions; CARs are sums of abnormal returns.
+Both read a result's ``data`` (an :class:`~tradeshock.engine.inference.EventData`) and
+``estimates``. Returns are simple returns as fractions; CARs are sums of abnormal returns.
+(Formerly ``tradeshock.analyses.panel_tests``; the engine owns them now.)
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tradeshock.engine import inference
 from tradeshock.errors import StudyError
@@ -78,45 +79,33 @@ def security_car_t(result, windows) -> pd.DataFrame:
     eqs. 4.4.12-4.4.14 for the market model and section 4.4.1 for the constant mean; MacKinlay
     1997, Journal of Economic Literature 35(1), 13-39).
 
-    Returns ``security, window_start, window_end, n_days, car, se, statistic, dof, p_value``
-    (two-sided), in the order of ``result.securities``.
+    Computed by the engine's per-security test,
+    :func:`tradeshock.engine.inference.car_by_security`, once per distinct window. Returns
+    ``security, window_start, window_end, n_days, car, se, statistic, dof, p_value`` (two-sided),
+    in the order of ``result.securities``; NaN where an observation has no return in its window.
     """
     a, b = _as_bounds(result, windows, "security_car_t")
-    d = result.data
-    A = np.asarray(d.ar_event, dtype=float)
-    days = np.asarray(d.days)
-    mask = (days[:, None] >= a[None, :]) & (days[:, None] <= b[None, :]) & np.isfinite(A)
-    car = np.where(mask, A, 0.0).sum(axis=0)
-    L = mask.sum(axis=0).astype(float)
-    est = result.estimates
-    s = est["resid_sd"].to_numpy(dtype=float)
-    T = est["n_obs"].to_numpy(dtype=float)
-    k = np.asarray(d.n_params, dtype=float)
-    if d.x_est is not None:
-        xe = np.asarray(d.x_est, dtype=float)
-        rows = np.isfinite(xe).all(axis=2) & np.isfinite(np.asarray(d.ar_est, dtype=float))
-        z = np.where(rows[:, :, None], xe, 0.0)
-        inv = np.linalg.pinv(np.einsum("tni,tnj->nij", z, z), hermitian=True)
-        xv = np.asarray(d.x_event, dtype=float)
-        xs = np.where(mask[:, :, None], xv, 0.0).sum(axis=0)
-        q = np.einsum("ni,nij,nj->n", xs, inv, xs)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(k == 1, L * L / T, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = s * np.sqrt(L + q)
-        t = np.where(L > 0, car / se, np.nan)
-    dof = T - k
-    p = np.full(t.shape, np.nan)
-    ok = np.isfinite(t) & (dof > 0)
-    p[ok] = 2.0 * stats.t.sf(np.abs(t[ok]), dof[ok])
+    n = result.n_securities
+    car, se, t, p = (np.full(n, np.nan) for _ in range(4))
+    L = np.zeros(n, dtype=int)
+    pairs = np.column_stack([a, b])
+    for w in np.unique(pairs, axis=0):  # the engine's one per-security test, once per window
+        tab = inference.car_by_security(result.data, [(int(w[0]), int(w[1]))])
+        pos = tab["security"].to_numpy(dtype=int)
+        take = (a[pos] == w[0]) & (b[pos] == w[1])
+        pos, tab = pos[take], tab[take]
+        car[pos], se[pos] = tab["car"].to_numpy(), tab["se"].to_numpy()
+        t[pos], p[pos] = tab["statistic"].to_numpy(), tab["p_value"].to_numpy()
+        L[pos] = tab["n_days"].to_numpy()
+    dof = (result.estimates["n_obs"].to_numpy(dtype=float)
+           - np.asarray(result.data.n_params, dtype=float))
     return pd.DataFrame(
         {
             "security": result.securities,
             "window_start": a,
             "window_end": b,
-            "n_days": L.astype(int),
-            "car": np.where(L > 0, car, np.nan),
+            "n_days": L,
+            "car": car,
             "se": se,
             "statistic": t,
             "dof": dof.astype(int),

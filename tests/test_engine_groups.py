@@ -1,4 +1,4 @@
-"""Per-observation and per-group tests on one event-study panel (tradeshock.analyses.panel_tests),
+"""Per-observation and per-group tests on one event-study panel (tradeshock.engine.groups),
 checked against independent computations: statsmodels OLS forecast variances, hand formulas, and
 the engine run separately on each group. All data SYNTHETIC (tests/calendar_synthetic.py)."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 from scipy import stats
-from tradeshock.analyses.panel_tests import group_car_tests, security_car_t
+from tradeshock.engine.groups import group_car_tests, security_car_t
 from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError
 
@@ -144,3 +144,31 @@ def test_group_tests_skip_small_groups_and_map_windows(panel):
     assert (out["window_end"] == 1).all()
     with pytest.raises(StudyError, match="two or more"):
         group_car_tests(res, {"one": ids[:1]}, [(0, 0)])
+
+
+def test_result_methods_are_the_engine_functions(panel):
+    """EventStudyResult.security_car_t / group_car_tests are the functions of engine.groups, with
+    the study's bootstrap settings by default."""
+    r, _, obs = panel
+    res = event_study(r[["A", "B", "C", "D"]], obs, model="market", market=r["M"],
+                      estimation=EST, event=EVENT, n_boot=200, seed=5)
+    ids = res.securities
+    a = res.security_car_t((0, 1))
+    b = security_car_t(res, (0, 1))
+    assert a.equals(b)
+    groups = {"x": ids[:3], "y": ids[3:6]}
+    g1 = res.group_car_tests(groups, [(0, 0)], ["boehmer", "kolari_pynnonen"])
+    g2 = group_car_tests(res, groups, [(0, 0)], ["boehmer", "kolari_pynnonen"],
+                         n_boot=res.settings["n_boot"], seed=res.settings["seed"])
+    assert g1.equals(g2)
+
+
+def test_security_car_t_is_the_engine_per_security_test(panel):
+    """One window for all: identical to EventStudyResult.car_by_security (the one test)."""
+    r, _, obs = panel
+    res = event_study(r[["A", "B", "C", "D"]], obs, model="market", market=r["M"],
+                      estimation=EST, event=EVENT)
+    a = security_car_t(res, (-1, 2)).set_index("security")
+    b = res.car_by_security([(-1, 2)]).set_index("security")
+    np.testing.assert_allclose(a.loc[b.index, "statistic"], b["statistic"], rtol=1e-12)
+    np.testing.assert_allclose(a.loc[b.index, "p_value"], b["p_value"], rtol=1e-12)
