@@ -244,8 +244,9 @@ def _event_line(tl: Timeline, e: EventRef) -> str:
     parts = [f"{d:%-d %b} on {_markets(c)}" for d, c in sorted(by_day.items())]
     text = f"- **{e.title}**, announced {when}: first traded " + "; ".join(parts)
     if intraday:
-        text += (f". It landed during the session on {_markets(intraday)}, so that day's return "
-                 "only partly reflects it")
+        rule = " (by the end-of-day rule for an untimed event)" if not e.timed else ""
+        text += (f". It landed during the session on {_markets(intraday)}{rule}, so that day's "
+                 "return only partly reflects it")
     return text + "."
 
 

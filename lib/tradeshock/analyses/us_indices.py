@@ -423,10 +423,18 @@ def explore_car(returns: pd.Series, name: str, day0: pd.Timestamp, estimation: s
     """The CAR path (percent, 95% band) of one series around one day 0 with windows given as
     text (``"-260:-11"``); raises a project error (ValidationError, StudyError) when a window
     is malformed or the data cannot fill it."""
-    est = parse_window(estimation, "estimation window", kind="days")
-    evw = parse_window(event, "event window", kind="days")
-    res = event_study(returns.dropna().to_frame(name), day0, model="mean", estimation=est,
-                      event=evw)
+    est = tuple(parse_window(estimation, "estimation window", kind="days"))
+    evw = tuple(parse_window(event, "event window", kind="days"))
+    s = returns.dropna()
+    if day0 not in s.index:
+        raise StudyError(f"{name} has no return on day 0 ({day0:%Y-%m-%d})")
+    pos = s.index.get_loc(day0)
+    lo, hi = -pos, len(s) - 1 - pos
+    if min(est[0], evw[0]) < lo or max(est[1], evw[1]) > hi:
+        raise ValidationError(f"the data of {name} cover days {lo}..{hi} around day 0 "
+                              f"({s.index[0]:%Y-%m-%d} to {s.index[-1]:%Y-%m-%d}); keep both "
+                              "windows inside")
+    res = event_study(s.to_frame(name), day0, model="mean", estimation=est, event=evw)
     if not res.n_securities:
         raise StudyError("; ".join(res.excluded["detail"].astype(str)))
     return plot_paths({name: ar_paths(res)}, "car", title=f"CAR of {name} around: {title}",
