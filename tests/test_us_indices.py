@@ -86,6 +86,9 @@ def test_one_index_and_an_event_with_no_trading_on_day0(events):
     assert f"{_ref('geneva').label}: not studied (no return on day 0" in text
     assert "With 1 series, the cross-sectional tests have almost no power" in text
     assert _ref("china_34").event_id in st.results
+    daily, *battery = U.test_tables(st, _ref("china_34").event_id)   # tests of one series
+    assert daily.to_frame()["p t_test"].isna().all() and "–" in daily.as_text()
+    assert len(battery) == 2
 
 
 def test_daily_table_spans_first_to_last_event_with_a_level_column(events):
@@ -115,8 +118,11 @@ def _levels() -> pd.DataFrame:
 
 def test_drawdown_from_the_peak_window_and_from_a_sunday_record_date(events):
     lv = _levels()
+    lv.loc["2025-03-10", "AAA"] = 50.0   # a lower close before day 0 is not the sell-off's low
     dd = U.drawdown(lv, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
                     calendar_frame=events)
+    assert dd.table.loc["AAA", "trough date"] == pd.Timestamp("2025-04-08")
+    assert dd.table.loc["AAA", "regained pre-shock close"] == pd.Timestamp("2025-04-09")
     assert dd.reference == pd.Timestamp("2025-02-19")
     assert dd.pre_shock == pd.Timestamp("2025-04-02")       # day -1 of Liberation Day (3 Apr)
     assert dd.table.loc["AAA", "drawdown (%)"] == pytest.approx(100 * (60 / 120 - 1))
@@ -163,6 +169,8 @@ def test_contract_refuses_mixed_calendars_missing_market_and_peak_after_day0():
         U.PARAMETERS.check(dict(base, symbols=["^GSPC", "^N225"]))
     with pytest.raises(ValidationError, match="'market_symbol' is None, but model 'market'"):
         U.PARAMETERS.check(dict(base, model="market"))
+    with pytest.raises(ValidationError, match="record_date' = 2025-04-05 is not before"):
+        U.PARAMETERS.check(dict(base, record_date="2025-04-05"))
     with pytest.raises(ValidationError, match="does not end before day 0"):
         U.PARAMETERS.check(dict(base, peak_window="-30:0"))
     with pytest.raises(ValidationError, match="car_windows 0:9 not inside"):
@@ -201,3 +209,26 @@ def test_explore_runs_shows_one_line_on_a_bad_window(events, capsys):
     out = capsys.readouterr().out.split("\r")[-1]   # after the panel's clear_output codes
     assert out.startswith("Cannot run: estimation window = '-20'") and out.count("\n") == 1
     assert "Traceback" not in out
+
+
+def test_bad_02_values_are_refused_before_a_kernel_starts(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import tradeshock.pipeline.render as R
+
+    def no_kernel(*a, **k):  # a kernel start would fail the test
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(R, "_check_kernel", no_kernel)
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "02_us_indices.ipynb"
+    with pytest.raises(ValidationError) as err:
+        R.render_notebooks([nb], tmp_path, params={"02_us_indices": {
+            "selloff_event": "liberation", "record_date": "2025-02-30", "symbols": ["^GSPC", "EWG"],
+            "model": "market", "peak_window": "-20:3"}})
+    text = str(err.value)
+    assert "parameter 'selloff_event' = 'liberation' is not an event of the calendar" in text
+    assert "parameter 'record_date' = '2025-02-30' is not an ISO date" in text
+    assert not list(tmp_path.glob("*.html"))
+    with pytest.raises(ValidationError, match="different exchange calendars|market_symbol"):
+        R.render_notebooks([nb], tmp_path, params={"02_us_indices": {
+            "symbols": ["^GSPC", "^N225"]}})

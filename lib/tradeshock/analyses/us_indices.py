@@ -74,10 +74,15 @@ def _market_needed(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 def _peak_before_day0(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     a, b = values["peak_window"]
+    out = []
     if b >= 0:
-        return [("peak_window", f"= {a}:{b} does not end before day 0",
-                 "search for the reference close before the sell-off, e.g. -60:-1")]
-    return []
+        out.append(("peak_window", f"= {a}:{b} does not end before day 0",
+                    "search for the reference close before the sell-off, e.g. -60:-1"))
+    rec, ev = values.get("record_date"), values["selloff_event"]
+    if rec is not None and rec >= ev.date:
+        out.append(("record_date", f"= {rec:%Y-%m-%d} is not before the sell-off event "
+                    f"{ev.label}", "give a pre-shock date before the event, or None"))
+    return out
 
 
 #: What the parameters of ``notebooks/02_us_indices.ipynb`` must be.
@@ -106,8 +111,9 @@ PARAMETERS = Contract(
     ],
     rules=[before("estimation_window", "event_window"), inside("car_windows", "event_window")],
     history=[
-        History(("symbols", "vix_symbol", "market_symbol"), ("events_studied",),
+        History(("symbols", "market_symbol"), ("events_studied",),
                 ("estimation_window", "event_window", "daily_window")),
+        History(("vix_symbol",), ("events_studied",), ("daily_window",)),
         History(("symbols",), ("selloff_event",), ("peak_window",), dates=("record_date",)),
     ],
     checks=[_calendars, _market_needed, _peak_before_day0],
@@ -148,15 +154,16 @@ class IndexStudy:
                             "partly reflects the news."])
 
     def caar_frame(self) -> pd.DataFrame:
-        """One row per (event, CAR window): CAAR (fraction) and the p-values of the
-        cross-sectional t and Kolari-Pynnönen tests, and the number of series."""
+        """One row per (event, CAR window): CAAR (fraction), the p-values of the Brown-Warner
+        (1985) t, the cross-sectional t and the Kolari-Pynnönen test, and the number of series."""
         rows = []
         for e, res in self.results.items():
             ct = res.car_tests
             for a, b in self.car_windows:
                 w = ct[(ct["window_start"] == a) & (ct["window_end"] == b)].set_index("test")
                 rows.append({"event_id": e, "window": (a, b), "caar": float(w["caar"].iloc[0]),
-                             "p_t": _get(w, "t_test"), "p_kp": _get(w, "kolari_pynnonen"),
+                             "p_bw": _get(w, "brown_warner_1985"), "p_t": _get(w, "t_test"),
+                             "p_kp": _get(w, "kolari_pynnonen"),
                              "n": int(w["n"].iloc[0])})
         return pd.DataFrame(rows)
 
@@ -266,7 +273,8 @@ class Drawdown:
         frame = t[cols].rename(index=self.names).copy()
         frame["drawdown (%)"] = frame["drawdown (%)"] / 100.0
         return Table(frame, caption=f"Drawdown from the reference close of "
-                     f"{self.reference:%-d %b %Y} to the low up to {self.trough_by:%-d %b %Y}",
+                     f"{self.reference:%-d %b %Y} to the low from day 0 ({self.day0:%-d %b}) to "
+                     f"{self.trough_by:%-d %b %Y}",
                      formats={"reference close": "num:2", "trough date": "date",
                               "trough close": "num:2", "drawdown (%)": "pct",
                               "regained pre-shock close": "date", "regained reference": "date",
@@ -313,9 +321,24 @@ def drawdown(levels: pd.DataFrame, symbols: Sequence[str], names: Mapping[str, s
         how = (f"the highest close of the {names.get(lead, lead)} in the {b - a + 1} sessions "
                f"before day 0 of {selloff.title} ({window_label(a, b)}), on {ref:%-d %b %Y}")
     trough_by = event_window(al, calendar, (trough_sessions, trough_sessions))["session"].iloc[0]
-    table = drawdown_table(levels[list(symbols)], ref, trough_by,
-                           regain={"pre-shock close": pre_shock})
+    # the low is searched from day 0 on: closes between the reference and day 0 are left out
+    lv = levels[list(symbols)].copy()
+    lv.loc[(lv.index > ref) & (lv.index < al.day0)] = float("nan")
+    table = drawdown_table(lv, ref, trough_by)
+    table.insert(table.columns.get_loc("regained reference") + 1, "regained pre-shock close",
+                 [_regained(levels[sym].dropna(), pre_shock, table.at[sym, "trough date"])
+                  for sym in table.index])
     return Drawdown(table, lead, ref, pre_shock, trough_by, selloff, al.day0, how, dict(names))
+
+
+def _regained(s: pd.Series, when: pd.Timestamp, trough: pd.Timestamp) -> pd.Timestamp:
+    """First date after ``trough`` with a close at or above the close of ``when`` (NaT: none,
+    or no close on ``when`` or no trough)."""
+    if pd.isna(trough) or when not in s.index:
+        return pd.NaT
+    after = s.loc[trough:]
+    hit = after.index[after >= float(s[when])]
+    return hit[0] if len(hit) else pd.NaT
 
 
 def plot_rebased(levels: pd.DataFrame, dd: Drawdown, marks: Sequence[tuple]) -> tuple:
@@ -354,13 +377,17 @@ def _event_sentence(study: IndexStudy, e: str, ref: EventRef) -> str:
     ar0 = res.abnormal_returns[res.abnormal_returns["day"] == 0].set_index("security")["ar"]
     worst = ar0.idxmin() if (ar0 < 0).sum() >= (ar0 > 0).sum() else ar0.idxmax()
     n = res.n_securities
-    parts = [f"CAAR {100 * r.caar:+.2f}% over {window_label(*r.window)} (cross-sectional t "
-             f"{_p(r.p_t)}; Kolari–Pynnönen {_p(r.p_kp)})" for r in cf.itertuples()]
+    parts = [f"CAAR {100 * r.caar:+.2f}% over {window_label(*r.window)} ("
+             + "; ".join(f"{what} {_p(pv)}" for what, pv in (
+                 ("Brown–Warner", r.p_bw), ("cross-sectional t", r.p_t),
+                 ("Kolari–Pynnönen", r.p_kp)) if pv == pv) + ")" for r in cf.itertuples()]
+    one = res.securities[0]
+    who = f"average over the {n} series" if n > 1 else f"for the {study.names.get(one, one)}"
     text = (f"- **{ref.label}**, day 0 {al.day0:%-d %b %Y} on {study.calendar}"
             + (" (announced during the session, so day 0 only partly reflects it)"
-               if al.intraday else "") + f": average over the {n} series, " + "; ".join(parts)
-            + f". The largest day-0 move: {study.names.get(worst, worst)} "
-            f"{100 * ar0[worst]:+.2f}% (abnormal).")
+               if al.intraday else "") + f": {who}, " + "; ".join(parts) + "."
+            + (f" The largest day-0 move: {study.names.get(worst, worst)} "
+               f"{100 * ar0[worst]:+.2f}% (abnormal)." if n > 1 else ""))
     if study.notes.get(e):
         text += f" Note: {study.notes[e]}."
     return text
@@ -372,10 +399,12 @@ def _drawdown_sentence(dd: Drawdown) -> str:
         return "- No series could be measured for the drawdown."
     lo, hi = t["drawdown (%)"].idxmin(), t["drawdown (%)"].idxmax()
     troughs = sorted({f"{d:%-d %b %Y}" for d in pd.to_datetime(t["trough date"])})
-    text = (f"- Reference close: {dd.how}. From it, the falls to the low ran from "
-            f"{t.at[hi, 'drawdown (%)']:.1f}% ({dd.names.get(hi, hi)}) to "
-            f"{t.at[lo, 'drawdown (%)']:.1f}% ({dd.names.get(lo, lo)}); lows on "
-            f"{', '.join(troughs)}.")
+    fall = (f"the falls to the low ran from {t.at[hi, 'drawdown (%)']:.1f}% "
+            f"({dd.names.get(hi, hi)}) to {t.at[lo, 'drawdown (%)']:.1f}% "
+            f"({dd.names.get(lo, lo)})" if len(t) > 1 else
+            f"the {dd.names.get(lo, lo)} fell {t.at[lo, 'drawdown (%)']:.1f}% to its low")
+    text = (f"- Reference close: {dd.how}. From it, {fall} (lowest close from day 0 to "
+            f"{dd.trough_by:%-d %b %Y}: {', '.join(troughs)}).")
     back = []
     for s, r in t.iterrows():
         pre, ref = r["regained pre-shock close"], r["regained reference"]
