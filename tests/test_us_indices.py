@@ -139,6 +139,9 @@ def test_drawdown_from_the_peak_window_and_from_a_sunday_record_date(events):
     text = U._drawdown_sentence(sun)
     assert "14 Feb 2025" in text and "19 Feb" not in text
     assert "Index A regained its 3 Apr close on 9 Apr 2025 and the reference close on 2 Jun" in text
+    one = U.drawdown(lv, ["BBB"], NAMES, "XNYS", _ref("china_34"), (-40, -1), 5,
+                     pd.Timestamp("2025-02-16"), calendar_frame=events)
+    assert "the Index B fell 31.8% to its low" in U._drawdown_sentence(one)   # 75 / 110 - 1
     with pytest.raises(ValidationError, match="before the first close"):
         U.drawdown(lv, ["AAA"], NAMES, "XNYS", _ref("china_34"), (-40, -1), 5,
                    pd.Timestamp("2020-01-05"), calendar_frame=events)

@@ -402,7 +402,7 @@ def _drawdown_sentence(dd: Drawdown) -> str:
     fall = (f"the falls to the low ran from {t.at[hi, 'drawdown (%)']:.1f}% "
             f"({dd.names.get(hi, hi)}) to {t.at[lo, 'drawdown (%)']:.1f}% "
             f"({dd.names.get(lo, lo)})" if len(t) > 1 else
-            f"the {dd.names.get(lo, lo)} fell {t.at[lo, 'drawdown (%)']:.1f}% to its low")
+            f"the {dd.names.get(lo, lo)} fell {abs(t.at[lo, 'drawdown (%)']):.1f}% to its low")
     text = (f"- Reference close: {dd.how}. From it, {fall} (lowest close from day 0 to "
             f"{dd.trough_by:%-d %b %Y}: {', '.join(troughs)}).")
     back = []
