@@ -100,6 +100,30 @@ ALTERNATIVES["07_tariff_calendar"] = (
      "country ETFs", "2025-05-29", "US Treasury 10-year"],
 )
 
+# 01: another series, span, kinds, key events and markets (none of the default's).
+ALTERNATIVES["01_event_calendar"] = (
+    {"index_symbol": "^N225", "start": "2025-04-20", "end": "2025-08-15",
+     "kinds": ["deal", "legal", "escalation"], "key_events": ["geneva", "uk_deal", "japan_deal"],
+     "calendars": ["XTKS", "XHKG", "XLON"]},
+    ["Nikkei 225", "Tokyo (XTKS)", "Hong Kong (XHKG)", "from 20 Apr 2025 to 15 Aug 2025",
+     "kind deal, legal, escalation", "event:geneva", "event:uk_deal", "event:japan_deal"],
+    ["S&P 500", "XNYS", "15 Jan 2025", "event:liberation_day", "event:pause", "event:china_34"],
+)
+
+# 02: other series (no VIX), events, model, windows, sell-off and a Sunday record_date.
+ALTERNATIVES["02_us_indices"] = (
+    {"symbols": ["^RUT", "QQQ", "^DJI"], "vix_symbol": None,
+     "events_studied": ["china_34", "geneva"], "model": "market_adjusted",
+     "market_symbol": "ACWI", "estimation_window": "-200:-6",
+     "event_window": "-2:4", "car_windows": ["0:1", "-2:4"], "daily_window": "0:0",
+     "selloff_event": "china_34", "peak_window": "-40:-1", "record_date": "2025-02-16",
+     "trough_sessions": 10},
+    ["Russell 2000", "Invesco QQQ", "market_adjusted", "days 0..+1", "days -2..+4",
+     "record_date 2025-02-16 is not a session", "14 Feb 2025", "event:china_34", "event:geneva"],
+    ["S&P 500", "Nasdaq Composite", "CBOE Volatility Index", "19 Feb 2025", "days 0..+3",
+     "event:liberation_day", "event:pause"],
+)
+
 
 def _label(name: str) -> str:
     row = get_event(name)

@@ -504,6 +504,9 @@ class History:
     windows: tuple[str, ...]
     calendar: str | None = None
     sessions_before: tuple[str, ...] = ()
+    #: :class:`Date` parameters (e.g. an optional reference date, a chart's first and last date)
+    #: that the symbols' data must also reach: loaded from, and refused when not covered.
+    dates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -643,8 +646,10 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
         evs += v if isinstance(v, list) else ([v] if v else [])
     wins = [p[n] for n in h.windows if p.get(n) is not None]
     wins += [(-int(p[n]), -1) for n in h.sessions_before if p.get(n) is not None]
+    dated = [Need(sym, p[d], p[d], f"{d} {p[d]:%Y-%m-%d}") for d in h.dates
+             if p.get(d) is not None for sym in dict.fromkeys(syms)]
     if not (syms and evs and wins):
-        return []
+        return dated
     lo, hi = min(w[0] for w in wins), max(w[1] for w in wins)
     named = ", ".join(h.windows + h.sessions_before)
     uni = ctx.universe.set_index("symbol")
@@ -661,7 +666,7 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
                     f"{a.day0:%Y-%m-%d} on {cal}) run off the {cal} calendar: {exc}") from None
             out.append(Need(sym, win["session"].iloc[0], win["session"].iloc[-1],
                             f"{named} {lo}:{hi} around {ev.label} on {cal}"))
-    return out
+    return out + dated
 
 
 def load_contract(ref: str) -> Contract:

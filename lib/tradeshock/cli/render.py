@@ -179,7 +179,7 @@ def render(
     \b
     Examples:
       tradeshock render
-      tradeshock render 02_us_indices -p event pause -p estimation_window "-250:-11"
+      tradeshock render 02_us_indices -p selloff_event china_34 -p estimation_window "-250:-11"
       tradeshock render --jobs 2 --force --out /tmp/reports
       tradeshock render --bundle
       tradeshock render country_report --sweep symbol=^N225,^HSI,^GDAXI --jobs 2

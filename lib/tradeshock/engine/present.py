@@ -93,7 +93,9 @@ def daily_table(result: Any, tests: Sequence[str] = KEY_DAILY) -> Table:
     daily = result.tests
     present = [t for t in tests if t in set(daily["test"])]
     if present:
-        pv = daily.pivot_table(index="day", columns="test", values="p_value")
+        # a test without any p-value (e.g. cross-sectional tests of one series) stays, as dashes
+        pv = daily.pivot_table(index="day", columns="test", values="p_value").reindex(
+            columns=present)
         for t in present:
             frame[f"p {t}"] = pv[t].reindex(frame.index)
     labels = {"date": "date", "aar": "AAR (%)", "n": "securities",

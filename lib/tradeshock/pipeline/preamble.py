@@ -90,6 +90,9 @@ def as_of_text(last: Mapping[str, pd.Timestamp], names: Mapping[str, str] | None
     dates = pd.Series(last).map(pd.Timestamp)
     common = dates.min()
     mode = dates.mode().iloc[-1]
+    if len(dates) > 1 and dates.value_counts().max() == 1:  # all differ: no "most", list them
+        return f"{common:%Y-%m-%d} for all series (" + "; ".join(
+            f"{names.get(s, s)} to {d:%Y-%m-%d}" for s, d in dates.items()) + ")"
     head = f"{common:%Y-%m-%d}" if common == mode else f"{common:%Y-%m-%d} for all series"
     odd = [f"{names.get(s, s)} to {d:%Y-%m-%d}" for s, d in dates.items() if d != mode]
     if not odd:

@@ -68,9 +68,9 @@ def record(as_of: Any = None, source: str | None = None, **extra: Any) -> None:
         return None
     bits = []
     if "source" in payload:
-        bits.append(f"source: {payload['source']}")
-    if "as_of" in payload:
-        bits.append(f"data as of {payload['as_of']}")
+        bits.append(f"source: {payload['source'].rstrip('. ')}")  # no stray ".;"
+    if "as_of" in payload:  # the honest detail when series end on different dates
+        bits.append(f"data as of {payload.get('as_of_detail') or payload['as_of']}")
     if not bits:  # only extra values: show their names, not their (maybe long) values
         bits.append("recorded " + ", ".join(payload))
     display({RECORD_MIME: payload, "text/plain": "Data — " + "; ".join(bits)}, raw=True)

@@ -1,0 +1,237 @@
+"""The US-indices analysis (analyses/us_indices.py, notebook 02) on non-default inputs.
+
+Returns and levels are SYNTHETIC (made up in the test, on real XNYS sessions); the statistics are
+checked against independent computations written out here (AR = R - mean of R over the
+estimation rows; CAAR = mean over series of the summed ARs), the dates against the calendar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tradeshock.analyses import us_indices as U
+from tradeshock.analyses.contract import EventRef
+from tradeshock.data.calendars import get_calendar
+from tradeshock.errors import StudyError, TradeshockError, ValidationError
+from tradeshock.events.calendar import get_event, load_events
+
+SESSIONS = pd.DatetimeIndex(get_calendar("XNYS").sessions)
+IDX = SESSIONS[(SESSIONS >= "2024-06-03") & (SESSIONS <= "2025-07-31")]
+NAMES = {"AAA": "Index A", "BBB": "Index B", "CCC": "Index C", "VVV": "Vol index"}
+
+
+def _ref(name: str) -> EventRef:
+    r = get_event(name)
+    return EventRef(str(r["event_id"]), str(r["title"]), pd.Timestamp(r["date"]), str(r["kind"]),
+                    bool(r["timed"]))
+
+
+def _returns(shock_day: str = "2025-04-04", shock=(-0.05, -0.03, -0.04)) -> pd.DataFrame:
+    """Synthetic: small noise plus a shock on one session."""
+    rng = np.random.default_rng(7)
+    r = pd.DataFrame(rng.normal(0.0003, 0.008, (len(IDX), 3)), index=IDX,
+                     columns=["AAA", "BBB", "CCC"])
+    r.loc[pd.Timestamp(shock_day)] += np.array(shock)
+    return r
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return load_events()
+
+
+def _study(r, symbols=("AAA", "BBB", "CCC"), evs=("china_34", "geneva"), events=None, **kw):
+    args = dict(model="mean", estimation=(-120, -11), event=(-1, 3),
+                car_windows=[(0, 0), (0, 1)])
+    args.update(kw)
+    return U.study_indices(r, list(symbols), NAMES, "XNYS", [_ref(e) for e in evs],
+                           calendar_frame=events, **args)
+
+
+def test_caar_matches_an_independent_computation(events):
+    r = _returns()
+    st = _study(r, events=events)
+    # china_34: by 18:40 Shanghai = 06:40 New York, before the open -> day 0 is 4 Apr 2025
+    assert st.alignments[_ref("china_34").event_id].day0 == pd.Timestamp("2025-04-04")
+    pos = IDX.get_loc(pd.Timestamp("2025-04-04"))
+    est = r.iloc[pos - 120: pos - 10]          # offsets -120..-11
+    ar = r - est.mean()
+    car01 = ar.iloc[pos: pos + 2].sum()
+    cf = st.caar_frame().set_index(["event_id", "window"])
+    got = cf.loc[(_ref("china_34").event_id, (0, 1)), "caar"]
+    assert got == pytest.approx(car01.mean(), abs=1e-12)
+    assert cf.loc[(_ref("china_34").event_id, (0, 0)), "caar"] == pytest.approx(
+        ar.iloc[pos].mean(), abs=1e-12)
+    text = U.describe(st)
+    assert f"CAAR {100 * car01.mean():+.2f}% over days 0..+1" in text
+    assert "The largest day-0 move: Index A" in text      # the -5% shock
+    assert "Liberation" not in text and "S&P 500" not in text
+    # compact battery: one table per CAR window, test x (statistic, p-value, n)
+    tabs = U.test_tables(st, _ref("geneva").event_id)
+    assert len(tabs) == 3 and all(t.caption.startswith(_ref("geneva").label) for t in tabs)
+    assert list(tabs[1].to_frame().columns) == ["statistic", "p_value", "n"]
+    assert "days 0..+1" in tabs[2].caption
+
+
+def test_one_index_and_an_event_with_no_trading_on_day0(events):
+    r = _returns()[["BBB"]]
+    r.loc[pd.Timestamp("2025-05-12")] = np.nan      # no close on Geneva's day 0
+    st = _study(r, symbols=("BBB",), events=events)
+    gid = _ref("geneva").event_id
+    assert gid not in st.results and "no return on day 0 (2025-05-12)" in st.notes[gid]
+    assert st.day0_table().to_frame().loc[_ref("geneva").label, "note"].startswith("no return")
+    text = U.describe(st)
+    assert f"{_ref('geneva').label}: not studied (no return on day 0" in text
+    assert "With 1 series, the cross-sectional tests have almost no power" in text
+    assert _ref("china_34").event_id in st.results
+    daily, *battery = U.test_tables(st, _ref("china_34").event_id)   # tests of one series
+    assert daily.to_frame()["p t_test"].isna().all() and "–" in daily.as_text()
+    assert len(battery) == 2
+
+
+def test_daily_table_spans_first_to_last_event_with_a_level_column(events):
+    r = _returns()
+    levels = 100 * (1 + r).cumprod()
+    levels["VVV"] = 20.0
+    st = _study(r, events=events)
+    t = U.daily_table(r, levels, st, (-1, 1), "VVV").to_frame()
+    # day -1 of china_34 (3 Apr) to day +1 of geneva (13 May)
+    assert t.index[0] == pd.Timestamp("2025-04-03") and t.index[-1] == pd.Timestamp("2025-05-13")
+    assert list(t.columns) == ["Index A", "Index B", "Index C", "Vol index (level)"]
+    assert t.loc["2025-04-04", "Index A"] == pytest.approx(r.loc["2025-04-04", "AAA"])
+    t0 = U.daily_table(r, levels, st, (0, 0)).to_frame()
+    assert t0.index[0] == pd.Timestamp("2025-04-04") and "Vol index (level)" not in t0
+
+
+def _levels() -> pd.DataFrame:
+    """Synthetic levels: peak 120 on 19 Feb 2025, 100 before, low 60 on 8 Apr, back to 130."""
+    lv = pd.DataFrame(100.0, index=IDX, columns=["AAA", "BBB"])
+    lv.loc["2025-02-19"] = 120.0
+    lv.loc["2025-02-14"] = 110.0
+    lv.loc["2025-04-03":"2025-04-07"] = 90.0
+    lv.loc["2025-04-08"] = [60.0, 75.0]
+    lv.loc["2025-06-02":] = 130.0
+    return lv
+
+
+def test_drawdown_from_the_peak_window_and_from_a_sunday_record_date(events):
+    lv = _levels()
+    lv.loc["2025-03-10", "AAA"] = 50.0   # a lower close before day 0 is not the sell-off's low
+    dd = U.drawdown(lv, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                    calendar_frame=events)
+    assert dd.table.loc["AAA", "trough date"] == pd.Timestamp("2025-04-08")
+    assert dd.table.loc["AAA", "regained pre-shock close"] == pd.Timestamp("2025-04-09")
+    assert dd.reference == pd.Timestamp("2025-02-19")
+    assert dd.pre_shock == pd.Timestamp("2025-04-02")       # day -1 of Liberation Day (3 Apr)
+    assert dd.table.loc["AAA", "drawdown (%)"] == pytest.approx(100 * (60 / 120 - 1))
+    assert dd.table.loc["BBB", "drawdown (%)"] == pytest.approx(100 * (75 / 120 - 1))
+    assert dd.table.loc["AAA", "regained reference"] == pd.Timestamp("2025-06-02")
+    assert "highest close of the Index A" in dd.how
+    # 16 Feb 2025 is a Sunday: the last session on or before it is Friday 14 Feb
+    sun = U.drawdown(lv, ["AAA", "BBB"], NAMES, "XNYS", _ref("china_34"), (-40, -1), 5,
+                     pd.Timestamp("2025-02-16"), calendar_frame=events)
+    assert sun.reference == pd.Timestamp("2025-02-14")
+    assert "record_date 2025-02-16 is not a session" in sun.how
+    assert sun.pre_shock == pd.Timestamp("2025-04-03")      # day -1 of China's 34% (4 Apr)
+    assert sun.table.loc["AAA", "drawdown (%)"] == pytest.approx(100 * (60 / 110 - 1))
+    text = U._drawdown_sentence(sun)
+    assert "14 Feb 2025" in text and "19 Feb" not in text
+    assert "Index A regained its 3 Apr close on 9 Apr 2025 and the reference close on 2 Jun" in text
+    one = U.drawdown(lv, ["BBB"], NAMES, "XNYS", _ref("china_34"), (-40, -1), 5,
+                     pd.Timestamp("2025-02-16"), calendar_frame=events)
+    assert "the Index B fell 31.8% to its low" in U._drawdown_sentence(one)   # 75 / 110 - 1
+    with pytest.raises(ValidationError, match="before the first close"):
+        U.drawdown(lv, ["AAA"], NAMES, "XNYS", _ref("china_34"), (-40, -1), 5,
+                   pd.Timestamp("2020-01-05"), calendar_frame=events)
+
+
+def test_rebased_chart_states_its_date_and_ends_after_the_recoveries(events):
+    lv = _levels()
+    dd = U.drawdown(lv, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                    calendar_frame=events)
+    lv.loc["2025-05-26", "AAA"] = np.nan   # a holiday of one series leaves no gap in the others
+    fig, ax = U.plot_rebased(lv, dd, U.event_marks([_ref("liberation_day"), _ref("pause")]))
+    assert "19 February 2025" in ax.get_title("left")
+    assert ax.get_title("left").endswith("2 July 2025")    # last regain 2 Jun + 1 month
+    lines = [ln for ln in ax.lines if ln.get_label() in ("Index A", "Index B")]
+    assert all(np.isfinite(np.asarray(ln.get_ydata(), dtype=float)).all() for ln in lines)
+    assert float(lines[0].get_ydata()[0]) == pytest.approx(100.0)
+
+
+def test_contract_refuses_mixed_calendars_missing_market_and_peak_after_day0():
+    base = dict(symbols=["^GSPC", "^IXIC"], vix_symbol=None, events_studied=["geneva"],
+                model="mean", market_symbol=None, estimation_window="-200:-11",
+                event_window="-1:3", car_windows=["0:1"], daily_window="0:0",
+                selloff_event="china_34", peak_window="-30:-1", record_date=None,
+                trough_sessions=5)
+    p = U.PARAMETERS.check(base)
+    assert p.vix_symbol is None and p.selloff_event.event_id == "E2025-04-04-china-34"
+    with pytest.raises(ValidationError, match="different exchange calendars"):
+        U.PARAMETERS.check(dict(base, symbols=["^GSPC", "^N225"]))
+    with pytest.raises(ValidationError, match="'market_symbol' is None, but model 'market'"):
+        U.PARAMETERS.check(dict(base, model="market"))
+    with pytest.raises(ValidationError, match="record_date' = 2025-04-05 is not before"):
+        U.PARAMETERS.check(dict(base, record_date="2025-04-05"))
+    with pytest.raises(ValidationError, match="does not end before day 0"):
+        U.PARAMETERS.check(dict(base, peak_window="-30:0"))
+    with pytest.raises(ValidationError, match="car_windows 0:9 not inside"):
+        U.PARAMETERS.check(dict(base, car_windows=["0:9"]))
+    # an optional record_date is a history need: the data must reach back to it
+    needs = U.PARAMETERS.needs(U.PARAMETERS.check(dict(base, record_date="2024-12-15")))
+    assert [n.symbol for n in needs if n.first == pd.Timestamp("2024-12-15")
+            and n.why.startswith("record_date")] == ["^GSPC", "^IXIC"]
+
+
+def test_explore_runs_shows_one_line_on_a_bad_window(events, capsys):
+    r = _returns()
+    st = _study(r, events=events)
+    day0 = st.alignments[_ref("china_34").event_id].day0
+    with pytest.raises(ValidationError):
+        U.explore_car(r["AAA"], "Index A", day0, "-20", "-1:3", "t", "XNYS")   # half-typed
+    with pytest.raises(ValidationError, match=r"cover days -\d+\.\.\d+ around day 0"):
+        U.explore_car(r["AAA"], "Index A", day0, "-100000:-11", "-1:3", "t", "XNYS")
+    with pytest.raises(StudyError, match="no return on day 0"):
+        U.explore_car(r["AAA"].drop(day0), "Index A", day0, "-100:-11", "-1:3", "t", "XNYS")
+    fig, ax = U.explore_car(r["AAA"], "Index A", day0, "-100:-11", "-1:3", "China", "XNYS")
+    assert ax.get_title("left") == "CAR of Index A around: China"
+    try:
+        U.parse_window("-20", "estimation window", kind="days")
+    except TradeshockError as exc:
+        msg = U.explore_message(exc)
+    assert msg.startswith("Cannot run: ") and "\n" not in msg
+    pytest.importorskip("ipywidgets")
+    panel = U.explore_panel(r, st, "-100:-11", "-1:3")
+    est_box = panel.children[1].children[0]
+    ev_dd = panel.children[0].children[1]
+    assert [o[0] for o in ev_dd.options] == [_ref("china_34").label, _ref("geneva").label]
+    assert est_box.continuous_update is False        # no run on every keystroke
+    capsys.readouterr()
+    est_box.value = "-20"                            # Enter on a half-typed window
+    out = capsys.readouterr().out.split("\r")[-1]   # after the panel's clear_output codes
+    assert out.startswith("Cannot run: estimation window = '-20'") and out.count("\n") == 1
+    assert "Traceback" not in out
+
+
+def test_bad_02_values_are_refused_before_a_kernel_starts(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import tradeshock.pipeline.render as R
+
+    def no_kernel(*a, **k):  # a kernel start would fail the test
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(R, "_check_kernel", no_kernel)
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "02_us_indices.ipynb"
+    with pytest.raises(ValidationError) as err:
+        R.render_notebooks([nb], tmp_path, params={"02_us_indices": {
+            "selloff_event": "liberation", "record_date": "2025-02-30", "symbols": ["^GSPC", "EWG"],
+            "model": "market", "peak_window": "-20:3"}})
+    text = str(err.value)
+    assert "parameter 'selloff_event' = 'liberation' is not an event of the calendar" in text
+    assert "parameter 'record_date' = '2025-02-30' is not an ISO date" in text
+    assert not list(tmp_path.glob("*.html"))
+    with pytest.raises(ValidationError, match="different exchange calendars|market_symbol"):
+        R.render_notebooks([nb], tmp_path, params={"02_us_indices": {
+            "symbols": ["^GSPC", "^N225"]}})
