@@ -214,6 +214,15 @@ def import_(ctx, directory, symbols, since, exclude, drop_bad) -> None:
         click.echo(f"not imported (not in data/universe.csv): {', '.join(report.unlisted)}")
 
 
+#: ``tradeshock data fetch`` stops after this many consecutive network failures.
+GIVE_UP_AFTER = 5
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @data.command("fetch")
 @click.argument("symbols", nargs=-1)
 @click.option("--start", callback=_date, default="2023-10-01", show_default=True,
@@ -224,22 +233,41 @@ def fetch(ctx, symbols, start, end) -> None:
     """Download SYMBOLS (default: every universe series) from Yahoo/FRED into the cache.
 
     Needs network access. Each series uses its online source from data/universe.csv, with a
-    timeout and retries with back-off. Exit status 1 if any series failed.
+    timeout and retries with back-off. Gives up after 5 consecutive network failures (no
+    network: the rest are not tried). Exit status 1 if any series failed, 2 without network.
     """
-    from tradeshock.data.online import fetch_online
+    from tradeshock.data.online import fetch_online, network_cause
     from tradeshock.data.universe import load_universe, lookup
+    from tradeshock.errors import NetworkError
 
     o = _opts(ctx)
     uni = load_universe()
     rows = lookup(list(symbols), uni) if symbols else uni
-    failed = []
+    failed: list[str] = []
+    down: list[NetworkError] = []  # consecutive network failures
     for r in rows.itertuples():
         try:
             df = fetch_online(r.symbol, start, end, universe=uni, cache_dir=o.get("cache_dir"))
+        except NetworkError as exc:
+            failed.append(r.symbol)
+            down.append(exc)
+            click.secho(f"FAILED {r.symbol}: network unreachable", fg="red", err=True)
+            if len(down) >= GIVE_UP_AFTER:
+                cause = network_cause(exc) or "the network is unreachable"
+                raise NetworkError(
+                    f"data fetch gave up after {len(down)} consecutive network failures "
+                    f"({', '.join(failed[-len(down):])}; {len(rows) - len(failed)} series not "
+                    f"tried): {cause}. Last: {_short(exc.__cause__ or exc)}. Fix: check the "
+                    "network, or work offline: set TRADESHOCK_SNAPSHOT=DIR (a snapshot folder) "
+                    "or use the pinned snapshot (`tradeshock data check`)."
+                ) from None
+            continue
         except DataError as exc:
             failed.append(r.symbol)
-            click.secho(f"FAILED {r.symbol}: {exc}", fg="red", err=True)
+            down.clear()
+            click.secho(f"FAILED {r.symbol}: {_short(exc, 300)}", fg="red", err=True)
             continue
+        down.clear()
         click.echo(f"ok     {r.symbol:<12} {len(df):>6} rows  {_fmt_date(df['date'].min())} .. "
                    f"{_fmt_date(df['date'].max())}  ({r.online_source}: {r.online_symbol})")
     if failed:
