@@ -244,16 +244,16 @@ def test_fault_17_cache_write_set_rolls_back_a_failed_switch(tmp_path, monkeypat
     cache.write_set([{"symbol": s, "prices": old, "origin": "test"} for s in ("A", "B", "C")])
     before = _tree(cache.path)
     new = old.assign(close=[1.5, 2.5])
-    real_rename, n = os.rename, {"k": 0}
+    real_replace, n = os.replace, {"k": 0}
 
-    def rename(src, dst):
+    def replace(src, dst):
         n["k"] += 1
-        if n["k"] == 5:  # after A is in and B's old files are aside
+        if n["k"] == 4:  # A is in, B's parquet too; B's index fails
             raise OSError(errno.EIO, "Input/output error", str(dst))
-        return real_rename(src, dst)
+        return real_replace(src, dst)
 
     with monkeypatch.context() as m, pytest.raises(OSError):
-        m.setattr(os, "rename", rename)
+        m.setattr(os, "replace", replace)
         cache.write_set([{"symbol": s, "prices": new, "origin": "test"} for s in ("A", "B", "C")])
     assert _tree(cache.path) == before
     assert cache.read("A").prices["close"].tolist() == [1.0, 2.0]

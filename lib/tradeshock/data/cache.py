@@ -2,9 +2,9 @@
 
 Each entry is two files, ``<symbol>.parquet`` (the prices, long form) and ``<symbol>.json``
 (what the entry covers, where it came from, and the sha256 of the parquet bytes). Writes are
-atomic (temporary file in the same folder, then :func:`os.replace`; the JSON last, so an
-interrupted write shows up as a checksum mismatch); :meth:`PriceCache.write_set` replaces several
-series all or nothing (``tradeshock data import``). On read the checksum and the schema are
+all or nothing (:meth:`PriceCache.write_set`: every file staged in a folder inside the cache, then
+renamed into place, the JSON after its parquet, so an interrupted switch shows up as a checksum
+mismatch); one call replaces one series or several (``tradeshock data import``). On read the checksum and the schema are
 checked; a corrupted or truncated entry is reported (a :class:`CacheCorruptionWarning`),
 removed, and treated as absent, so the caller loads the series from the next source. It is never
 used.
@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes
+from tradeshock.core.fileio import sha256_bytes
 from tradeshock.core.fileset import write_file_set
 from tradeshock.errors import CacheCorruptionWarning
 from tradeshock.paths import DATA_DIR, user_cache_dir
@@ -156,12 +156,11 @@ class PriceCache:
         **detail,
     ) -> Path:
         """Replace the entry of *symbol* (never merged: adjusted prices of different vintages
-        must not be spliced)."""
-        data, index = self._encode(symbol, prices, origin, covered_start, covered_end, detail)
-        pfile, mfile = self._files(symbol)
-        atomic_write_bytes(pfile, data)
-        atomic_write_bytes(mfile, index)
-        return pfile
+        must not be spliced). Both files are staged first (:meth:`write_set`), so a full disk
+        leaves the previous entry whole."""
+        self.write_set([{"symbol": symbol, "prices": prices, "origin": origin,
+                         "covered_start": covered_start, "covered_end": covered_end, **detail}])
+        return self._files(symbol)[0]
 
     def write_set(self, items: Iterable[Mapping[str, Any]]) -> list[str]:
         """Replace the entries of several series, all or nothing; the symbols written.
@@ -199,27 +198,32 @@ class PriceCache:
         return symbols
 
     def _commit(self, stage: Path, names: list[str]) -> None:
-        """Move the staged files *names* into the cache; the old ones aside first, and back if
-        a move fails."""
+        """Move the staged files *names* into the cache (:func:`os.replace`, so a reader sees
+        the old file or the new one); the old ones are kept aside first (a hard link, else a
+        copy) and put back if a move fails."""
         aside = stage / _ASIDE
         aside.mkdir()
-        moved_aside: list[str] = []
+        kept: list[str] = []
         moved_in: list[str] = []
         try:
             for name in names:
                 if (self.path / name).exists():
-                    os.rename(self.path / name, aside / name)
-                    moved_aside.append(name)
-                os.rename(stage / name, self.path / name)
+                    try:
+                        os.link(self.path / name, aside / name)
+                    except OSError:
+                        shutil.copy2(self.path / name, aside / name)
+                    kept.append(name)
+                os.replace(stage / name, self.path / name)
                 moved_in.append(name)
         except BaseException:
             for name in moved_in:
-                try:
-                    (self.path / name).unlink()
-                except OSError:
-                    pass
-            for name in moved_aside:
-                os.rename(aside / name, self.path / name)
+                if name in kept:
+                    os.replace(aside / name, self.path / name)
+                else:
+                    try:
+                        (self.path / name).unlink()
+                    except OSError:
+                        pass
             raise
 
     def read(self, symbol: str) -> CacheEntry | None:

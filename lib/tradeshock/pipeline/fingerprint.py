@@ -84,9 +84,9 @@ def _pinned_folder(data_dir: Path, explicit_data_dir: bool) -> Path:
 
 
 def _add_tree(h, label: str, root: Path, pattern: str = "**/*") -> None:
-    """Every file of *root* matching *pattern* by relative path and content (sha256)."""
+    """Every file of *root* matching *pattern* by relative path and content (sha256); nothing
+    for a missing folder (it serves nothing, like an empty one)."""
     if not root.is_dir():
-        h.update(f"{label}: missing\n".encode())
         return
     for path in sorted(root.glob(pattern)):
         rel = path.relative_to(root)
