@@ -377,6 +377,9 @@ def test_hand_computed_market_adjusted_and_market_model(tiny):
     r = tiny.copy()
     r["A"] = 0.001 + 2.0 * m  # exactly on the market line ...
     r.loc[d0, "A"] += 0.03  # ... except day 0
+    # estimation residuals orthogonal to (1, m): alpha and beta stay 0.001 and 2, and A is not a
+    # zero-variance security (exactly on the line it would be excluded as zero_variance)
+    r.iloc[0:4, r.columns.get_loc("A")] += 1e-4 * np.array([1.0, -1.0, -1.0, 1.0])
     res = event_study(
         r,
         d0,
@@ -516,6 +519,11 @@ def test_planted_abnormal_return_recovered_exactly_without_noise():
     planted = rng.uniform(-0.05, 0.05, 20)
     d0 = idx[300]
     r.loc[d0] += planted
+    # estimation residuals orthogonal to (1, m) (rows 40..289): alpha and beta unchanged, and no
+    # security is exactly on its line (that one would be excluded as zero_variance)
+    x = np.column_stack([np.ones(250), m.iloc[40:290].to_numpy()])
+    e = np.random.default_rng(124).normal(0, 1e-4, (250, 20))
+    r.iloc[40:290] += e - x @ np.linalg.lstsq(x, e, rcond=None)[0]
     res = event_study(
         r, d0, market=m, estimation=(-260, -11), event=(-2, 3), car_windows=[(0, 0), (-2, 3)]
     )

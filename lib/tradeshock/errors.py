@@ -15,6 +15,16 @@ class DataUnavailableError(DataError):
     """No source could serve the requested series and dates."""
 
 
+class NetworkError(DataUnavailableError):
+    """An online source could not be reached: DNS lookup, connection or timeout failed."""
+
+
+class DataWriteError(DataError):
+    """Market data (the pinned snapshot, the cache) could not be written: disk full, read-only
+    or no permission. The message says what was kept (the previous data are never half-replaced).
+    """
+
+
 class ValidationError(TradeshockError):
     """Input (a file, a parameter, a calendar) fails its schema or a rule."""
 

@@ -104,44 +104,123 @@ def status(ctx, symbols, start, end, as_csv, snapshot) -> None:
                                                 else " (missing)"))
 
 
+def _symbol_list(_ctx, _param, values) -> list[str]:
+    """``--exclude A,B --exclude C`` -> ``["A", "B", "C"]``."""
+    return [s.strip() for v in values or () for s in v.split(",") if s.strip()]
+
+
+def _import_fix(directory, errors: pd.DataFrame) -> str:
+    """How a CLI user gets past validation errors of an import: the options, with the values."""
+    bad = list(dict.fromkeys(errors["symbol"]))
+    dates = errors["date"].dropna()
+    since = (f" `--since {pd.Timestamp(dates.max()) + pd.Timedelta(days=1):%Y-%m-%d}` (only "
+             "rows after them),") if len(dates) else ""
+    return (f"Fix those rows in the files, or leave them out: `tradeshock data import {directory} "
+            f"--exclude {','.join(bad)}` (without these series),{since} or `--drop-bad` (without "
+            f"the {len(errors)} bad row(s), listed when imported).")
+
+
+def _drop_bad_rows(report) -> list[str]:
+    """Remove the rows with validation errors from ``report.series``; the rows dropped."""
+    dropped = []
+    errors = report.errors
+    for sym, g in errors.groupby("symbol", sort=False):
+        if sym not in report.series:
+            continue
+        df = report.series[sym]
+        bad_dates = set(g["date"].dropna())
+        keep = ~df["date"].isin(bad_dates)
+        if "duplicate_date" in set(g["problem"]):
+            keep &= ~df.duplicated("date", keep="first")
+        report.series[sym] = df[keep].reset_index(drop=True)
+        dropped += [f"{sym} {r.date:%Y-%m-%d} ({r.problem}: {r.detail})"
+                    for r in g.itertuples() if pd.notna(r.date)]
+    report.problems = report.problems[report.problems["severity"] != "error"]
+    report.series = {s: df for s, df in report.series.items() if len(df)}
+    return dropped
+
+
 @data.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.argument("symbols", nargs=-1)
 @click.option("--since", callback=_date, help="Import rows from this date only (default: all).")
+@click.option("--exclude", "exclude", multiple=True, callback=_symbol_list,
+              metavar="SYMBOL[,SYMBOL]",
+              help="Leave these series out (e.g. ones that fail validation); repeatable.")
+@click.option("--drop-bad", "drop_bad", is_flag=True,
+              help="Import without the rows that fail validation (each one is listed).")
 @click.pass_context
-def import_(ctx, directory, symbols, since) -> None:
+def import_(ctx, directory, symbols, since, exclude, drop_bad) -> None:
     """Validate an offline snapshot folder DIRECTORY and load its series into the cache.
 
     Every CSV is parsed strictly (a bad date, text in a price column or a duplicate date stops
     the import, naming file and line) and validated against its exchange calendar; nothing is
-    written unless all series pass. Firm-level files are not cached: load_firms reads them from
-    the snapshot folder or the pinned snapshot.
+    written unless all series pass (--exclude leaves series out, --drop-bad leaves the failing
+    rows out). The series are written all or nothing: a full disk leaves the cache as it was.
+    Firm-level files are not cached: load_firms reads them from the snapshot folder or the
+    pinned snapshot.
     """
+    from tradeshock.core.fileset import describe_os_error
     from tradeshock.data.cache import PriceCache
     from tradeshock.data.foldercheck import validate_snapshot_folder
+    from tradeshock.data.snapshot import SnapshotFolder
     from tradeshock.data.universe import load_universe, lookup
+    from tradeshock.errors import DataWriteError
 
     o = _opts(ctx)
     uni = load_universe()
     if symbols:
         lookup(list(symbols), uni)
-    report = validate_snapshot_folder(directory, list(symbols) or None, since=since, universe=uni)
+    wanted = list(symbols) or None
+    if exclude:
+        listed = SnapshotFolder(directory).symbols
+        unknown = [s for s in exclude if s not in listed]
+        if unknown:
+            click.echo(f"--exclude: not in {directory} (nothing to leave out): "
+                       f"{', '.join(unknown)}")
+        wanted = [s for s in (wanted or sorted(listed)) if s not in set(exclude)]
+    report = validate_snapshot_folder(directory, wanted, since=since, universe=uni)
     if report.absent and symbols:
         raise DataError(f"not in snapshot folder {directory}: {', '.join(report.absent)}")
+    dropped = _drop_bad_rows(report) if drop_bad and not report.unreadable else []
     report.raise_for_errors("nothing was imported (the cache keeps what it had)",
-                            "Fix those rows, or import another snapshot folder.")
+                            _import_fix(directory, report.errors))
     if not report.series:
         raise DataError(f"nothing to import from {directory}")
     cache = PriceCache(o.get("cache_dir"))
-    for s, df in report.series.items():
-        cache.write(s, df, origin="snapshot", covered_start=since, covered_end=df["date"].max(),
-                    snapshot=str(Path(directory).resolve()))
+    src = str(Path(directory).resolve())
+    try:
+        cache.write_set({"symbol": s, "prices": df, "origin": "snapshot", "covered_start": since,
+                         "covered_end": df["date"].max(), "snapshot": src}
+                        for s, df in report.series.items())
+    except OSError as exc:
+        raise DataWriteError(
+            f"could not import into the cache {cache.path}: {describe_os_error(exc)}; nothing "
+            "was imported (the cache keeps what it had). Fix: free space on that disk or make "
+            f"it writable, or import into another cache folder: `tradeshock data --cache-dir DIR "
+            f"import {directory}` (or set TRADESHOCK_CACHE=DIR)."
+        ) from None
     click.echo(f"imported {len(report.series)} series from {directory} into {cache.path}")
+    if exclude:
+        click.echo(f"left out (--exclude): {', '.join(exclude)}")
+    if dropped:
+        click.echo(f"dropped {len(dropped)} row(s) that fail validation (--drop-bad):")
+        for line in dropped:
+            click.echo(f"  {line}")
     if report.warning_counts():
         click.echo("warnings (kept; see `tradeshock data status`): "
                    + "; ".join(report.warning_counts()))
     if report.unlisted:
         click.echo(f"not imported (not in data/universe.csv): {', '.join(report.unlisted)}")
+
+
+#: ``tradeshock data fetch`` stops after this many consecutive network failures.
+GIVE_UP_AFTER = 5
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @data.command("fetch")
@@ -154,22 +233,41 @@ def fetch(ctx, symbols, start, end) -> None:
     """Download SYMBOLS (default: every universe series) from Yahoo/FRED into the cache.
 
     Needs network access. Each series uses its online source from data/universe.csv, with a
-    timeout and retries with back-off. Exit status 1 if any series failed.
+    timeout and retries with back-off. Gives up after 5 consecutive network failures (no
+    network: the rest are not tried). Exit status 1 if any series failed, 2 without network.
     """
-    from tradeshock.data.online import fetch_online
+    from tradeshock.data.online import fetch_online, network_cause
     from tradeshock.data.universe import load_universe, lookup
+    from tradeshock.errors import NetworkError
 
     o = _opts(ctx)
     uni = load_universe()
     rows = lookup(list(symbols), uni) if symbols else uni
-    failed = []
+    failed: list[str] = []
+    down: list[NetworkError] = []  # consecutive network failures
     for r in rows.itertuples():
         try:
             df = fetch_online(r.symbol, start, end, universe=uni, cache_dir=o.get("cache_dir"))
+        except NetworkError as exc:
+            failed.append(r.symbol)
+            down.append(exc)
+            click.secho(f"FAILED {r.symbol}: network unreachable", fg="red", err=True)
+            if len(down) >= GIVE_UP_AFTER:
+                cause = network_cause(exc) or "the network is unreachable"
+                raise NetworkError(
+                    f"data fetch gave up after {len(down)} consecutive network failures "
+                    f"({', '.join(failed[-len(down):])}; {len(rows) - len(failed)} series not "
+                    f"tried): {cause}. Last: {_short(exc.__cause__ or exc)}. Fix: check the "
+                    "network, or work offline: set TRADESHOCK_SNAPSHOT=DIR (a snapshot folder) "
+                    "or use the pinned snapshot (`tradeshock data check`)."
+                ) from None
+            continue
         except DataError as exc:
             failed.append(r.symbol)
-            click.secho(f"FAILED {r.symbol}: {exc}", fg="red", err=True)
+            down.clear()
+            click.secho(f"FAILED {r.symbol}: {_short(exc, 300)}", fg="red", err=True)
             continue
+        down.clear()
         click.echo(f"ok     {r.symbol:<12} {len(df):>6} rows  {_fmt_date(df['date'].min())} .. "
                    f"{_fmt_date(df['date'].max())}  ({r.online_source}: {r.online_symbol})")
     if failed:

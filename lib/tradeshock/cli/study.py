@@ -34,6 +34,7 @@ def read_returns_csv(path: Path) -> pd.DataFrame:
         raise ValidationError(
             f"{path}: not a readable CSV ({exc}); save it as comma-separated UTF-8"
         ) from None
+    _refuse_duplicate_columns(path)
     raw.columns = [str(c).strip() for c in raw.columns]
     if "date" not in raw.columns:
         raise ValidationError(
@@ -85,6 +86,19 @@ def read_returns_csv(path: Path) -> pd.DataFrame:
         out[c] = num.to_numpy(dtype=float)
     frame = pd.DataFrame(out, index=pd.DatetimeIndex(dates.dt.normalize(), name="date"))
     return frame.sort_index()
+
+
+def _refuse_duplicate_columns(path: Path) -> None:
+    """pandas would rename a repeated column ``X`` to ``X.1``: refuse, naming the duplicates."""
+    from tradeshock.core.csvheader import duplicate_columns
+
+    dups = duplicate_columns(path)
+    if dups:
+        named = "; ".join(f"{n!r} in columns {', '.join(map(str, w))}" for n, w in dups.items())
+        raise ValidationError(
+            f"{path}, line 1: column name(s) used more than once: {named}; give each security "
+            "one column with a unique name (keep one of the duplicates, or rename them)"
+        )
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:

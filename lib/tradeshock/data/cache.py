@@ -2,8 +2,9 @@
 
 Each entry is two files, ``<symbol>.parquet`` (the prices, long form) and ``<symbol>.json``
 (what the entry covers, where it came from, and the sha256 of the parquet bytes). Writes are
-atomic (temporary file in the same folder, then :func:`os.replace`; the JSON last, so an
-interrupted write shows up as a checksum mismatch). On read the checksum and the schema are
+all or nothing (:meth:`PriceCache.write_set`: every file staged in a folder inside the cache, then
+renamed into place, the JSON after its parquet, so an interrupted switch shows up as a checksum
+mismatch); one call replaces one series or several (``tradeshock data import``). On read the checksum and the schema are
 checked; a corrupted or truncated entry is reported (a :class:`CacheCorruptionWarning`),
 removed, and treated as absent, so the caller loads the series from the next source. It is never
 used.
@@ -16,16 +17,22 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import tempfile
+import time
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes
+from tradeshock.core.fileio import sha256_bytes
+from tradeshock.core.fileset import stage_files
 from tradeshock.errors import CacheCorruptionWarning
 from tradeshock.paths import DATA_DIR, user_cache_dir
 from tradeshock.core.timefmt import iso_date, to_date
@@ -118,18 +125,9 @@ class PriceCache:
             except FileNotFoundError:
                 pass
 
-    def write(
-        self,
-        symbol: str,
-        prices: pd.DataFrame,
-        *,
-        origin: str,
-        covered_start=None,
-        covered_end=None,
-        **detail,
-    ) -> Path:
-        """Replace the entry of *symbol* (never merged: adjusted prices of different vintages
-        must not be spliced)."""
+    def _encode(self, symbol: str, prices: pd.DataFrame, origin: str, covered_start,
+                covered_end, detail: dict) -> tuple[bytes, bytes]:
+        """The parquet bytes and the JSON index bytes of one entry."""
         df = standardize(prices).sort_values("date", kind="stable").reset_index(drop=True)
         table = pa.Table.from_pandas(df, preserve_index=False)
         data = to_parquet_bytes(table, compression_level=3)
@@ -145,10 +143,88 @@ class PriceCache:
             "sha256": sha256_bytes(data),
             **detail,
         }
-        pfile, mfile = self._files(symbol)
-        atomic_write_bytes(pfile, data)
-        atomic_write_bytes(mfile, (json.dumps(meta, indent=2, default=str) + "\n").encode())
-        return pfile
+        return data, (json.dumps(meta, indent=2, default=str) + "\n").encode()
+
+    def write(
+        self,
+        symbol: str,
+        prices: pd.DataFrame,
+        *,
+        origin: str,
+        covered_start=None,
+        covered_end=None,
+        **detail,
+    ) -> Path:
+        """Replace the entry of *symbol* (never merged: adjusted prices of different vintages
+        must not be spliced). Both files are staged first (:meth:`write_set`), so a full disk
+        leaves the previous entry whole."""
+        self.write_set([{"symbol": symbol, "prices": prices, "origin": origin,
+                         "covered_start": covered_start, "covered_end": covered_end, **detail}])
+        return self._files(symbol)[0]
+
+    def write_set(self, items: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Replace the entries of several series, all or nothing; the symbols written.
+
+        Each item is a mapping with the arguments of :meth:`write` (``symbol``, ``prices``,
+        ``origin``, optional ``covered_start``, ``covered_end`` and further detail keys). Every
+        file is first written into a staging folder inside the cache (where a full disk fails
+        before any entry changed), then moved into place; the entries replaced are kept aside
+        until all are in, and put back if a move fails. So the cache ends with every new entry
+        or with exactly what it had: a half-done import is never served ahead of the pinned
+        snapshot. Raises the :class:`OSError` of the failure (the cache unchanged).
+        """
+        files: dict[str, bytes] = {}
+        symbols: list[str] = []
+        for item in items:
+            item = dict(item)
+            sym = str(item.pop("symbol"))
+            prices = item.pop("prices")
+            origin = str(item.pop("origin"))
+            data, index = self._encode(sym, prices, origin, item.pop("covered_start", None),
+                                       item.pop("covered_end", None), item)
+            pfile, mfile = self._files(sym)
+            files[pfile.name], files[mfile.name] = data, index
+            symbols.append(sym)
+        if not symbols:
+            return []
+        self.path.mkdir(parents=True, exist_ok=True)
+        _clean_stale_staging(self.path)
+        stage = Path(tempfile.mkdtemp(prefix=_STAGE, dir=self.path))
+        try:
+            stage_files(stage, files)
+            self._commit(stage, list(files))
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        return symbols
+
+    def _commit(self, stage: Path, names: list[str]) -> None:
+        """Move the staged files *names* into the cache (:func:`os.replace`, so a reader sees
+        the old file or the new one); the old ones are kept aside first (a hard link, else a
+        copy) and put back if a move fails."""
+        aside = stage / _ASIDE
+        aside.mkdir()
+        kept: list[str] = []
+        moved_in: list[str] = []
+        try:
+            for name in names:
+                if (self.path / name).exists():
+                    try:
+                        os.link(self.path / name, aside / name)
+                    except OSError:
+                        shutil.copy2(self.path / name, aside / name)
+                    kept.append(name)
+                os.replace(stage / name, self.path / name)
+                moved_in.append(name)
+        except BaseException:
+            for name in moved_in:
+                if name in kept:
+                    os.replace(aside / name, self.path / name)
+                else:
+                    try:
+                        (self.path / name).unlink()
+                    except OSError:
+                        pass
+            raise
 
     def read(self, symbol: str) -> CacheEntry | None:
         """The entry of *symbol*, or None when absent or corrupted (then reported and removed)."""
@@ -216,6 +292,23 @@ class PriceCache:
 
 class _Corrupt(Exception):
     pass
+
+
+#: Staging folders of :meth:`PriceCache.write_set` (inside the cache; never read as entries).
+_STAGE = ".staging-"
+_ASIDE = "replaced"
+
+
+def _clean_stale_staging(folder: Path, older_than: float = 3600.0) -> None:
+    """Remove staging folders of :meth:`PriceCache.write_set` left by a crash (older than an
+    hour, so a concurrent import is never disturbed)."""
+    now = time.time()
+    for p in folder.glob(f"{_STAGE}*"):
+        try:
+            if p.is_dir() and now - p.stat().st_mtime > older_than and not (p / _ASIDE).exists():
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
 
 
 __all__ = [

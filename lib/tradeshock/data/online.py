@@ -3,15 +3,22 @@ with back-off and, for universe series, the result written to the cache.
 
 ``TRADESHOCK_OFFLINE`` (any value but empty, 0, false, no; read at call time, :func:`is_offline`)
 switches online access off for :func:`~tradeshock.data.prices.load_prices` and the refresh.
+A download that fails because the network is down (DNS, connection, timeout; also when yfinance
+only logs it) raises :class:`~tradeshock.errors.NetworkError` saying so (:func:`network_cause`);
+yfinance's own log lines and warnings are silenced during a download.
 Frames are :data:`~tradeshock.data.cache.PRICE_COLUMNS` (tz-naive session dates).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.error import URLError
 
 import pandas as pd
 
@@ -20,9 +27,10 @@ from tradeshock.data.cache import PriceCache, standardize
 from tradeshock.data.calendars import get_calendar
 from tradeshock.data.daterange import range_label
 from tradeshock.data.universe import lookup
-from tradeshock.errors import DataUnavailableError, PartialDataWarning
+from tradeshock.errors import DataUnavailableError, NetworkError, PartialDataWarning
 
-__all__ = ["OnlineSettings", "ONLINE", "is_offline", "fetch_yahoo", "fetch_fred", "fetch_online"]
+__all__ = ["OnlineSettings", "ONLINE", "is_offline", "fetch_yahoo", "fetch_fred", "fetch_online",
+           "network_cause"]
 
 
 @dataclass
@@ -48,6 +56,40 @@ def is_offline() -> bool:
     return os.environ.get("TRADESHOCK_OFFLINE", "").strip() not in ("", "0", "false", "no")
 
 
+class _Unreachable(ConnectionError):
+    """A download library reported a network failure without raising it (yfinance logs it)."""
+
+
+#: Words of network failures in messages of libraries that wrap them (pandas-datareader's
+#: RemoteDataError, yfinance's log): DNS, refused or reset connections, timeouts.
+_NETWORK_WORDS = (
+    "could not resolve host", "name resolution", "nameresolutionerror", "failed to resolve",
+    "name or service not known", "nodename nor servname", "getaddrinfo failed", "dnserror",
+    "failed to establish a new connection", "max retries exceeded", "connection refused",
+    "connection reset", "network is unreachable", "no route to host", "timed out",
+    "connecttimeout", "connectionerror",
+)
+
+
+def network_cause(exc: BaseException | None) -> str | None:
+    """What network failure *exc* (or an exception in its cause chain) is, e.g. ``"DNS lookup
+    failed"``; None when it is not a network failure (a bad symbol, a parse error)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        seen += 1
+        text = f"{type(exc).__name__}: {exc}".lower()
+        dns = isinstance(exc, socket.gaierror) or any(
+            w in text for w in ("resolve", "name resolution", "dnserror", "getaddrinfo",
+                                "name or service not known", "nodename nor servname"))
+        if dns:
+            return "DNS lookup failed (host name not resolved: no network or no DNS?)"
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout, URLError)) or any(
+                w in text for w in _NETWORK_WORDS):
+            return "the connection failed or timed out (no network, proxy or firewall?)"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _with_retries(fn, what: str):
     last: Exception | None = None
     for attempt in range(max(1, ONLINE.attempts)):
@@ -57,9 +99,35 @@ def _with_retries(fn, what: str):
             last = exc
             if attempt + 1 < ONLINE.attempts:
                 time.sleep(ONLINE.backoff * (2 ** attempt))
-    raise DataUnavailableError(
-        f"{what}: failed after {ONLINE.attempts} attempt(s): {type(last).__name__}: {last}"
-    ) from last
+    msg = f"{what}: failed after {ONLINE.attempts} attempt(s): {type(last).__name__}: {last}"
+    cause = network_cause(last)
+    if cause:
+        raise NetworkError(f"{msg} -- the network is the cause: {cause}") from last
+    raise DataUnavailableError(msg) from last
+
+
+@contextmanager
+def _quiet_yfinance():
+    """Silence yfinance during one download (its log lines and pandas warnings) and collect its
+    log messages, so a network failure it swallows can be told (see :func:`fetch_yahoo`)."""
+    logger = logging.getLogger("yfinance")
+    said: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                said.append(record.getMessage())
+            except Exception:  # noqa: BLE001
+                pass
+
+    saved = (logger.handlers[:], logger.propagate)
+    logger.handlers, logger.propagate = [_Collect(logging.DEBUG)], False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield said
+    finally:
+        logger.handlers, logger.propagate = saved
 
 
 def fetch_yahoo(ticker: str, start=None, end=None) -> pd.DataFrame:
@@ -81,7 +149,13 @@ def fetch_yahoo(ticker: str, start=None, end=None) -> pd.DataFrame:
             kw["start"] = start.strftime("%Y-%m-%d")
         if end is not None:  # yfinance's end is exclusive
             kw["end"] = (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-        raw = yfinance.download(ticker, **kw)
+        with _quiet_yfinance() as said:
+            raw = yfinance.download(ticker, **kw)
+        if raw is None or len(raw) == 0:
+            told = " ".join(said)
+            if any(w in told.lower() for w in _NETWORK_WORDS + ("resolve",)):
+                raise _Unreachable(f"Yahoo could not be reached for {ticker}: "
+                                   f"{told.strip()[:300]}")
         return _parse_yahoo(raw, ticker)
 
     return _with_retries(once, f"Yahoo download of {ticker}")

@@ -4,7 +4,9 @@ folder: :func:`pin`, and its human-readable companion ``SOURCES.md`` (:func:`ren
 The folder is validated first (:func:`~tradeshock.data.foldercheck.validate_snapshot_folder`:
 strict CSV parsing, then :func:`~tradeshock.data.validate.validate_prices`); errors abort before
 anything is written. Parquet is written deterministically (:data:`_WRITE_OPTS`), so re-pinning
-the same input gives byte-identical files; every file is written atomically, the manifest last.
+the same input gives byte-identical files. The snapshot is replaced as a set
+(:func:`~tradeshock.core.fileset.replace_folder`): the new folder is built and verified beside the
+old one and switched in one step, so a failure part-way (a full disk) keeps the previous pin.
 The format is read by :class:`~tradeshock.data.snapshot.PinnedSnapshot`.
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from tradeshock.core.fileio import atomic_write_bytes, sha256_bytes, sha256_file
+from tradeshock.core.fileio import sha256_bytes, sha256_file
+from tradeshock.core.fileset import describe_os_error, replace_folder, stage_files
 from tradeshock.core.timefmt import iso_date
 from tradeshock.data.cache import FLOAT_COLUMNS, to_parquet_bytes
 from tradeshock.data.calendars import get_calendar
@@ -26,11 +29,12 @@ from tradeshock.data.foldercheck import FolderReport, validate_snapshot_folder
 from tradeshock.data.snapshot import (
     CONSTITUENTS, CONSTITUENTS_FILE, DEFAULT_SINCE, FIRMS_DAILY, FIRMS_DAILY_FILE, FIRMS_IEX,
     FIRMS_IEX_FILE, MANIFEST_FILE, MEMBER_FLAG, PIN_FORMAT, SERIES_FILE, SOURCES_FILE,
-    SnapshotFolder, parse_firm_provenance, parse_provenance, pinned_dir, series_provenance,
+    PinnedSnapshot, SnapshotFolder, parse_firm_provenance, parse_provenance, pinned_dir,
+    series_provenance,
 )
 from tradeshock.data.universe import load_universe
 from tradeshock.data.validate import format_problems, validate_prices
-from tradeshock.errors import DataError
+from tradeshock.errors import DataError, DataWriteError
 
 __all__ = ["SIZE_BUDGET", "EVENT_DAYS", "HOME_MARKETS", "PinResult", "pin", "describe_changes",
            "closed_markets", "render_sources_md", "copy_pinned"]
@@ -140,7 +144,7 @@ def pin(
         )
     old = _old_manifest(out)
     changes = describe_changes(old, manifest)
-    written = _write(out, blobs, manifest_bytes, old, manifest)
+    written = _write(out, blobs, manifest_bytes, old, manifest, snapshot_dir)
     if not changes and written:
         changes.append("rewritten with the same series and dates: " + ", ".join(written))
     return PinResult(out_dir=out, manifest=manifest, changes=changes, notes=notes, written=written)
@@ -309,22 +313,60 @@ def _old_manifest(out: Path) -> dict | None:
     return None
 
 
-def _write(out: Path, blobs: dict[str, bytes], manifest_bytes: bytes, old: dict | None,
-           manifest: dict) -> list[str]:
-    """Write the files whose bytes changed (atomic per file; the manifest last: it commits the
-    set) and remove files the old manifest had; the names written (``-name`` for removed)."""
-    written = []
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in list(blobs.items()) + [(MANIFEST_FILE, manifest_bytes)]:
-        f = out / name
-        if f.is_file() and f.read_bytes() == data:
-            continue
-        atomic_write_bytes(f, data)
-        written.append(name)
+def _changed_names(out: Path, files: dict[str, bytes], old: dict | None,
+                   manifest: dict) -> list[str]:
+    """The files whose bytes would change (``-name`` for files the old manifest had and the new
+    one drops)."""
+    written = [name for name, data in files.items()
+               if not ((out / name).is_file() and (out / name).read_bytes() == data)]
     if old:
-        for name in set(old.get("files", {})) - set(manifest["files"]):
-            (out / name).unlink(missing_ok=True)
-            written.append(f"-{name}")
+        written += [f"-{name}" for name in sorted(set(old.get("files", {}))
+                                                  - set(manifest["files"]))]
+    return written
+
+
+def _write(out: Path, blobs: dict[str, bytes], manifest_bytes: bytes, old: dict | None,
+           manifest: dict, snapshot_dir) -> list[str]:
+    """Replace the folder *out* by the new snapshot as a set (:func:`replace_folder`: built and
+    verified beside it, switched in one step; the old folder is kept on any failure). Files of
+    *out* that the old manifest does not list (ones tradeshock did not make) are carried over.
+    Returns the names whose bytes changed (``-name`` for removed); nothing is touched when none
+    did."""
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {out} is a file, not a folder; nothing was written. Name a "
+                        "folder (default: data/snapshot).")
+    files = dict(blobs)
+    files[MANIFEST_FILE] = manifest_bytes
+    written = _changed_names(out, files, old, manifest)
+    if not written:
+        return written
+    ours = set(files) | set((old or {}).get("files", {})) | {MANIFEST_FILE, SOURCES_FILE}
+    foreign = sorted(p for p in out.iterdir() if p.name not in ours) if out.is_dir() else []
+
+    def build(tmp: Path) -> None:
+        stage_files(tmp, {name: data for name, data in files.items() if name != MANIFEST_FILE})
+        for p in foreign:  # not ours: carried over untouched
+            if p.is_dir() and not p.is_symlink():
+                shutil.copytree(p, tmp / p.name, symlinks=True)
+            else:
+                shutil.copy2(p, tmp / p.name, follow_symlinks=False)
+        stage_files(tmp, {MANIFEST_FILE: manifest_bytes})  # last: it commits the set
+
+    def validate(tmp: Path) -> None:
+        PinnedSnapshot(tmp).verify(force=True)
+
+    target = out.resolve() if out.is_symlink() else out
+    try:
+        replace_folder(target, build, validate=validate)
+    except OSError as exc:
+        kept = ("the previous pinned snapshot was kept unchanged" if old or out.is_dir()
+                else "nothing was written")
+        raise DataWriteError(
+            f"could not write the pinned snapshot {out}: {describe_os_error(exc)}; {kept}. "
+            f"Fix: free space on that disk or make {target.parent} writable, then run "
+            f"`tradeshock data pin {snapshot_dir}` again (or pin into another folder with "
+            "--out DIR)."
+        ) from None
     return written
 
 

@@ -94,8 +94,10 @@ _MEMO: dict[tuple, pd.DataFrame] = {}
 
 
 def _memo(path: Path, *extra):
+    """The key of a file's parsed content: path, size, and modification and change times (the
+    change time moves on every write, even one that keeps the size and resets the mtime)."""
     st = path.stat()
-    return (str(path.resolve()), st.st_mtime_ns, st.st_size, *extra)
+    return (str(path.resolve()), st.st_mtime_ns, st.st_ctime_ns, st.st_size, *extra)
 
 
 def _remember(key, df: pd.DataFrame) -> pd.DataFrame:
@@ -295,7 +297,7 @@ def pinned_dir(path: str | Path | None = None) -> Path:
     return PINNED_DIR
 
 
-_VERIFIED: dict[str, tuple[int, int]] = {}
+_VERIFIED: dict[str, tuple[int, int, int]] = {}
 
 
 class PinnedSnapshot:
@@ -364,7 +366,7 @@ class PinnedSnapshot:
                     f"pinned snapshot file {self._label(n)} is missing. {RESTORE_HINT}"
                 ) from None
             key = str(f.resolve())
-            if not force and _VERIFIED.get(key) == (st.st_size, st.st_mtime_ns):
+            if not force and _VERIFIED.get(key) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
                 continue
             digest = sha256_file(f)
             if st.st_size != entry.get("bytes") or digest != entry.get("sha256"):
@@ -375,7 +377,7 @@ class PinnedSnapshot:
                     f"{entry.get('bytes')} bytes, sha256 {str(entry.get('sha256'))[:12]}…. "
                     f"Its data are not used. {RESTORE_HINT}"
                 )
-            _VERIFIED[key] = (st.st_size, st.st_mtime_ns)
+            _VERIFIED[key] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     def _read(self, name: str) -> pd.DataFrame:
         self.verify(name)

@@ -18,16 +18,23 @@ from tradeshock.data.universe import load_universe
 from tradeshock.errors import DataError
 
 __all__ = ["PROBLEM_COLUMNS", "ERRORS", "WARNINGS", "CHECKS", "REPEAT_THRESHOLD",
-           "validate_prices", "format_problems"]
+           "OHLC_TOLERANCE", "STRICT_OHLC_CLASSES", "ohlc_is_strict", "validate_prices",
+           "format_problems"]
 
 PROBLEM_COLUMNS = ("symbol", "date", "problem", "severity", "detail")
 #: Problems that make a row wrong (dropped by on_problem="drop"; "raise" fails on them).
 ERRORS = ("bad_date", "non_numeric", "non_positive", "missing_price", "duplicate_date",
-          "out_of_range")
+          "out_of_range", "ohlc_inconsistent")
 #: Facts of real data worth knowing; only ``not_a_session`` rows are dropped by "drop".
 WARNINGS = ("missing_session", "not_a_session", "weekend_date", "repeated_values",
-            "non_positive_intraday")
-CHECKS = ("numeric", "duplicates", "range", "calendar", "repeats")
+            "non_positive_intraday", "ohlc_unusual")
+CHECKS = ("numeric", "duplicates", "range", "calendar", "repeats", "ohlc")
+#: Relative tolerance of the OHLC check (rounding of stored decimals, not real gaps).
+OHLC_TOLERANCE = 1e-6
+#: Asset classes whose open and close must lie within the day's low..high (one session, one
+#: venue): cash indices, ETFs, stocks. Futures (``=F``), FX (``=X``), yields, commodities and
+#: volatility indices often take open/high/low from another session: only a warning there.
+STRICT_OHLC_CLASSES = ("equity_index", "etf", "equity", "stock", "")
 #: Identical consecutive values reported as a run from this length on.
 REPEAT_THRESHOLD = {"percent": 10, "default": 5}
 _LEVEL_COLUMNS = ("open", "high", "low", "close", "adj_close")
@@ -53,7 +60,9 @@ def validate_prices(
       high or low ≤ 0 with a good close, as Yahoo writes for a missing intraday value, is the
       warning ``non_positive_intraday``), ``missing_price`` (no
       close and no adj_close), ``duplicate_date`` (the later rows), ``out_of_range`` (outside
-      *start*..*end*);
+      *start*..*end*), ``ohlc_inconsistent`` (open or close above the high or below the low, or
+      low above high, beyond :data:`OHLC_TOLERANCE`, for cash indices, ETFs and stocks:
+      :func:`ohlc_is_strict`; the same for futures, FX, yields is the warning ``ohlc_unusual``);
     - warnings: ``missing_session`` (a session of the series' exchange calendar between its
       first and last observation without a row), ``not_a_session`` (a row on a day the
       calendar is closed), ``weekend_date`` (series without calendar), ``repeated_values``
@@ -84,6 +93,8 @@ def validate_prices(
     num = _numbers(df, sym, dates, "numeric" in checks, probs)
     if "numeric" in checks:
         _value_problems(num, sym, dates, units, probs)
+    if "ohlc" in checks:
+        _ohlc_problems(num, sym, dates, uni, probs)
     if "duplicates" in checks:
         key = pd.DataFrame({"s": sym, "d": dates})
         for i in np.flatnonzero(key.duplicated(keep="first").to_numpy() & dates.notna().to_numpy()):
@@ -171,6 +182,59 @@ def _value_problems(num, sym, dates, units: dict, probs: list[tuple]) -> None:
     for i in np.flatnonzero((close.isna() & adj.isna()).to_numpy()):
         if i not in nonum:
             probs.append((i, sym[i], dates[i], "missing_price", "no close and no adj_close"))
+
+
+def ohlc_is_strict(symbol: str, asset_class: str = "", name: str = "") -> bool:
+    """Whether a series' OHLC must be consistent (error) rather than only looked at (warning):
+    its asset class is in :data:`STRICT_OHLC_CLASSES` (unknown counts as a stock) and it is not
+    a future or an FX rate (symbol ending ``=F`` or ``=X``, or "future" in its name)."""
+    if symbol.endswith(("=F", "=X")) or "future" in name.lower():
+        return False
+    return (asset_class or "").strip() in STRICT_OHLC_CLASSES
+
+
+def _ohlc_problems(num, sym, dates, uni: pd.DataFrame, probs: list[tuple]) -> None:
+    """``ohlc_inconsistent`` / ``ohlc_unusual`` rows (see :func:`validate_prices`), appended to
+    *probs*. Rows with an open, high or low <= 0 (Yahoo's "missing intraday value") are left to
+    ``non_positive_intraday``."""
+    if not {"high", "low"} <= set(num) or not ({"open", "close"} & set(num)):
+        return
+    hi, lo = num["high"].to_numpy(float), num["low"].to_numpy(float)
+    ok = np.isfinite(hi) & np.isfinite(lo) & (lo > 0)
+    if "open" in num:
+        op = num["open"].to_numpy(float)
+        ok &= ~(np.isfinite(op) & (op <= 0))
+    if not ok.any():
+        return
+    cls = dict(zip(uni["symbol"], uni["asset_class"])) if "asset_class" in uni else {}
+    names = dict(zip(uni["symbol"], uni["name"])) if "name" in uni else {}
+    tol = OHLC_TOLERANCE
+    vals = {c: num[c].to_numpy(float) for c in ("open", "close") if c in num}
+    with np.errstate(invalid="ignore"):
+        bad = ok & (lo > hi * (1 + tol))
+        for v in vals.values():
+            bad |= ok & ((v > hi * (1 + tol)) | (v < lo * (1 - tol)))
+    strict: dict[str, bool] = {}
+    for i in np.flatnonzero(bad):
+        what = []
+        if lo[i] > hi[i] * (1 + tol):
+            what.append(f"low {lo[i]:g} above high {hi[i]:g}")
+        for c in ("open", "close"):
+            v = vals[c][i] if c in vals else np.nan
+            if np.isfinite(v) and v > hi[i] * (1 + tol):
+                what.append(f"{c} {v:g} above high {hi[i]:g}")
+            elif np.isfinite(v) and v < lo[i] * (1 - tol):
+                what.append(f"{c} {v:g} below low {lo[i]:g}")
+        if not what:
+            continue
+        s = sym[i]
+        if s not in strict:
+            strict[s] = ohlc_is_strict(s, str(cls.get(s, "") or ""), str(names.get(s, "") or ""))
+        if strict[s]:
+            probs.append((i, s, dates[i], "ohlc_inconsistent", "; ".join(what)))
+        else:
+            probs.append((i, s, dates[i], "ohlc_unusual", "; ".join(what)
+                          + " (futures/FX/yields: open, high, low often from another session)"))
 
 
 def _problems_frame(probs: list[tuple]) -> pd.DataFrame:

@@ -30,6 +30,8 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "missing_event_data",
     "too_few_estimation_obs",
     "singular_design",
+    "zero_variance",
+    "non_finite_return",
 )
 
 

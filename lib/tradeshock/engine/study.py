@@ -57,8 +57,13 @@ A security is excluded, with one row in ``result.excluded`` (``security, reason,
 return, market or factor value, including a window that runs past the data; with
 ``missing="keep"`` only a window with no observation at all), ``too_few_estimation_obs`` (fewer
 than ``min_estimation_obs`` usable estimation rows; an int, or a fraction of the window length,
-never below ``p + 1`` for ``p`` parameters), or ``singular_design`` (collinear regressors, e.g. a
-constant market return). Excluded securities appear in no other frame, and nothing is silently NaN.
+never below ``p + 1`` for ``p`` parameters), ``singular_design`` (collinear regressors, e.g. a
+constant market return), ``zero_variance`` (residual sd of the estimation window at most
+:data:`ZERO_VARIANCE_SD`: constant returns, or returns the model fits exactly; its abnormal returns
+cannot be standardized), or ``non_finite_return`` (an infinite return anywhere in its column; the
+dates are named). An infinite market or factor value is refused (:class:`StudyError`), since it
+would touch every security. Excluded securities appear in no other frame, and nothing is silently
+NaN.
 
 Outputs
 -------
@@ -110,7 +115,11 @@ from tradeshock.engine.models import (
 from tradeshock.engine.results import EXCLUSION_REASONS, EventStudyResult
 from tradeshock.errors import StudyError
 
-__all__ = ["EXCLUSION_REASONS", "EventStudyResult", "event_study"]
+__all__ = ["EXCLUSION_REASONS", "ZERO_VARIANCE_SD", "EventStudyResult", "event_study"]
+
+#: A residual sd of the estimation window at or below this (simple returns as fractions; real
+#: securities have about 1e-2) is a zero-variance security, excluded as ``zero_variance``.
+ZERO_VARIANCE_SD = 1e-10
 
 _is_datelike = is_datelike
 
@@ -165,21 +174,35 @@ def _check_values(
 ) -> None:
     """Guard against prices or percent passed as fractional simple returns."""
     v = values
-    n_finite = np.count_nonzero(np.isfinite(v))
+    fin = np.isfinite(v)
+    n_finite = np.count_nonzero(fin)
     if not n_finite:
         return
-    below = v < -1.0  # NaN compares False
+    below = fin & (v < -1.0)  # NaN compares False; infinities are handled as non-finite
     if below.any():
         r, c = np.argwhere(below)[0]
         raise StudyError(
             f"{what}: {names[c]!r} on {index[r].date()} is {v[r, c]:.6g}, below -1, impossible "
             "for a simple return; pass simple returns as fractions (0.01 = 1 %), not percent"
         )
-    share = np.count_nonzero(np.abs(v) > 0.5) / n_finite
+    share = np.count_nonzero(fin & (np.abs(v) > 0.5)) / n_finite
     if share > 0.2:
         raise StudyError(
             f"{what}: {share:.0%} of the values exceed 0.5 in absolute value; these look like "
             "prices or percent. Pass simple returns as fractions, e.g. adj_close.pct_change()"
+        )
+
+
+def _refuse_infinite(
+    values: np.ndarray, names: Sequence[str], index: pd.DatetimeIndex, what: str
+) -> None:
+    """An infinite market or factor value would drop that row for every security: refuse it."""
+    inf = np.isinf(values)
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        raise StudyError(
+            f"{what}: {names[c]!r} on {index[r].date()} is {values[r, c]}, not a finite return "
+            f"({int(inf.sum())} such value(s)); fix the data, or leave a missing value empty (NaN)"
         )
 
 
@@ -396,6 +419,9 @@ def _layout(inp: _Inputs, events: Any, est: Window, ev: Window) -> _Layout:
             raise StudyError(f"market {inp.market_name!r} is not numeric")
         mvals = inp.market.to_numpy(dtype=float)
         _check_values(mvals[:, None], [inp.market_name], index, "market")
+        _refuse_infinite(mvals[:, None], [inp.market_name], index, "market")
+    if inp.factors is not None:
+        _refuse_infinite(inp.factors, inp.factor_names, index, "factors")
     cidx = np.array([col_pos[c] for c in cols])
     valid = np.isfinite(R)  # (T, C)
     own_pos = np.cumsum(valid, axis=0) - 1  # own-session position of each row (valid rows)
@@ -620,7 +646,16 @@ def _exclusions(
     N = len(lay.ids)
     reason = np.full(N, "", dtype=object)
     detail = np.full(N, "", dtype=object)
-    for i in np.flatnonzero(~lay.has_day0):
+    inf_cols = np.isinf(lay.R).any(axis=0)
+    for i in np.flatnonzero(inf_cols[lay.cidx]):
+        rows = np.flatnonzero(np.isinf(lay.R[:, lay.cidx[i]]))
+        shown = ", ".join(f"{lay.index[r].date()} ({lay.R[r, lay.cidx[i]]})" for r in rows[:5])
+        reason[i] = "non_finite_return"
+        detail[i] = (
+            f"{len(rows)} infinite return(s) in column {lay.cols[i]!r}: {shown}"
+            f"{' …' if len(rows) > 5 else ''}; fix the data (leave a missing value empty)"
+        )
+    for i in np.flatnonzero(~lay.has_day0 & (reason == "")):
         reason[i] = "no_data_day0"
         detail[i] = (
             f"no return on day 0 ({lay.index[lay.day0_row[i]].date()}) for {lay.cols[i]!r}"
@@ -662,8 +697,19 @@ def _estimate(
             f"the regressors of model {nrm.name!r} are collinear in the estimation window "
             f"{lay.est_label} (e.g. a constant market return); coefficients cannot be estimated"
         )
+    with np.errstate(invalid="ignore"):
+        flat = ~fit_all.singular & (fit_all.resid_var <= ZERO_VARIANCE_SD**2)
+    for i, j in zip(np.flatnonzero(cand)[flat], np.flatnonzero(flat)):
+        reason[i] = "zero_variance"
+        detail[i] = (
+            f"residual sd {math.sqrt(max(float(fit_all.resid_var[j]), 0.0)):.3g} in the "
+            f"estimation window {lay.est_label} (model {nrm.name!r}): its returns are constant "
+            "or fitted exactly, so its abnormal returns cannot be standardized; check the data "
+            "(a stale price?)"
+        )
     keep = reason == ""
-    sub = slice(None) if not fit_all.singular.any() else ~fit_all.singular
+    drop = fit_all.singular | flat
+    sub = slice(None) if not drop.any() else ~drop
     fit = ModelFit(
         fit_all.model,
         fit_all.param_names,

@@ -20,6 +20,9 @@ from typing import Any
 
 from tradeshock import __version__
 from tradeshock.core.fileio import sha256_file
+from tradeshock.data.cache import cache_dir
+from tradeshock.data.snapshot import pinned_dir
+from tradeshock.errors import TradeshockError
 from tradeshock.paths import DATA_DIR
 
 __all__ = [
@@ -69,17 +72,52 @@ def notebook_digest(path: str | Path) -> str:
 _DATA_SUFFIXES = (".csv", ".json", ".yaml", ".yml", ".toml", ".parquet")
 
 
-def data_fingerprint(data_dir: str | Path | None = None, snapshot: str | Path | None = None) -> str:
-    """sha256 over the data a report reads.
+def _pinned_folder(data_dir: Path, explicit_data_dir: bool) -> Path:
+    """The pinned snapshot the kernel reads: ``DATA/snapshot`` for an explicit *data_dir*, else
+    :func:`~tradeshock.data.snapshot.pinned_dir` (``$TRADESHOCK_PINNED_DIR`` or data/snapshot)."""
+    if explicit_data_dir:
+        return data_dir / "snapshot"
+    try:
+        return pinned_dir()
+    except TradeshockError:
+        return data_dir / "snapshot"
 
-    - ``DATA/snapshot/manifest.json`` (it lists a sha256 per pinned file), ``DATA/events/*``
-      and the universe/metadata files directly in ``DATA`` (content);
+
+def _add_tree(h, label: str, root: Path, pattern: str = "**/*") -> None:
+    """Every file of *root* matching *pattern* by relative path and content (sha256); nothing
+    for a missing folder (it serves nothing, like an empty one)."""
+    if not root.is_dir():
+        return
+    for path in sorted(root.glob(pattern)):
+        rel = path.relative_to(root)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue  # staging and temporary files (.NAME.XXXX.tmp, .staging-*) are not data
+        h.update(f"{label}:{rel.as_posix()}\0{sha256_file(path)}\n".encode())
+
+
+def data_fingerprint(
+    data_dir: str | Path | None = None,
+    snapshot: str | Path | None = None,
+    *,
+    cache: str | Path | None = None,
+    pinned: str | Path | None = None,
+) -> str:
+    """sha256 over the data a report reads: everything ``load_prices`` can serve from.
+
+    - ``DATA/events/*`` and the universe/metadata files directly in ``DATA`` (content);
+    - the pinned snapshot (*pinned*, default ``$TRADESHOCK_PINNED_DIR`` or ``DATA/snapshot``):
+      the content of every file (``manifest.json`` and the parquet files);
+    - the price cache (*cache*, default ``$TRADESHOCK_CACHE`` or ``DATA/cache``, read now): the
+      content of every entry, since the cache is served first (``tradeshock data import`` of a
+      changed close changes it). A notebook that downloads a series online fills the cache, so
+      the next render after such a download runs once more, on the data now cached;
     - the offline snapshot folder ``snapshot`` (default: ``$TRADESHOCK_SNAPSHOT`` read now, if
-      set): content of its ``manifest.json``/``universe*`` files and, for every other file, its
-      relative path, size and modification time (cheap on large folders).
+      set): its path and the content of every file.
 
-    ``data/cache/`` is left out on purpose: notebooks fill it as they run.
+    Contents are hashed (sha256), not sizes and modification times, so a changed close of the
+    same length is seen. Files whose name starts with a dot (temporary files) are left out.
     """
+    explicit = data_dir is not None
     data_dir = Path(data_dir) if data_dir is not None else (DATA_DIR or Path("data"))
     if snapshot is None:
         snapshot = os.environ.get("TRADESHOCK_SNAPSHOT") or None
@@ -89,7 +127,9 @@ def data_fingerprint(data_dir: str | Path | None = None, snapshot: str | Path | 
         h.update(label.encode() + b"\0")
         h.update((sha256_file(path) if path.is_file() else "missing").encode() + b"\n")
 
-    add("snapshot/manifest.json", data_dir / "snapshot" / "manifest.json")
+    pin_dir = Path(pinned) if pinned is not None else _pinned_folder(data_dir, explicit)
+    add("snapshot/manifest.json", pin_dir / "manifest.json")
+    _add_tree(h, "pinned", pin_dir, "*")
     events = data_dir / "events"
     for path in sorted(events.glob("*")) if events.is_dir() else []:
         if path.is_file() and path.suffix in _DATA_SUFFIXES:
@@ -97,21 +137,11 @@ def data_fingerprint(data_dir: str | Path | None = None, snapshot: str | Path | 
     for path in sorted(data_dir.glob("*")) if data_dir.is_dir() else []:
         if path.is_file() and path.suffix in _DATA_SUFFIXES:
             add(path.name, path)
+    _add_tree(h, "cache", cache_dir(cache), "*")
     if snapshot:
         root = Path(snapshot)
         h.update(f"TRADESHOCK_SNAPSHOT={root}\n".encode())
-        if root.is_dir():
-            for path in sorted(root.rglob("*")):
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(root).as_posix()
-                if path.name == "manifest.json" or path.name.lower().startswith("universe"):
-                    add(f"snapshot:{rel}", path)
-                else:
-                    st = path.stat()
-                    h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        else:
-            h.update(b"missing\n")
+        _add_tree(h, "snapshot", root)
     return h.hexdigest()
 
 

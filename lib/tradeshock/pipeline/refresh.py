@@ -40,6 +40,7 @@ import pandas as pd
 
 from tradeshock.core.envvars import temporary_environ
 from tradeshock.core.fileio import atomic_write_text
+from tradeshock.core.fileset import describe_os_error
 from tradeshock.core.timefmt import iso_date
 from tradeshock.data.cache import PriceCache, standardize
 from tradeshock.data.foldercheck import FolderReport, validate_snapshot_folder
@@ -306,12 +307,18 @@ def update_series(
     added = int((df["date"] > last_before).sum()) if last_before is not None else len(df)
     if status == "same":
         return SeriesFetch(symbol, status, last_before, last_after, 0, note=note)
-    cache.write(
-        symbol, df, origin=row["online_source"], covered_start=covered,
-        covered_end=(last_after if note or end_ts is None else end_ts), partial=bool(note),
-        online_symbol=row["online_symbol"], refresh=status,
-        fetched=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
+    try:
+        cache.write(
+            symbol, df, origin=row["online_source"], covered_start=covered,
+            covered_end=(last_after if note or end_ts is None else end_ts), partial=bool(note),
+            online_symbol=row["online_symbol"], refresh=status,
+            fetched=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    except OSError as exc:
+        return SeriesFetch(symbol, "failed", last_before, last_before, error=(
+            f"could not write the cache entry in {cache.path}: {describe_os_error(exc)}; the "
+            "entry was left as it was. Free space or make the cache writable (or set "
+            "TRADESHOCK_CACHE to another folder), then retry."))
     return SeriesFetch(symbol, status, last_before, last_after, added, note=note)
 
 
