@@ -41,6 +41,16 @@ def test_good_values_parse_to_typed_values():
     assert C.check(dict(GOOD, car_windows="0:3")).car_windows == [(0, 3)]
 
 
+def test_lists_written_as_text_as_papermill_p_sends_them():
+    # `papermill -p symbols '["^GSPC"]'` hands the notebook the string, not a list
+    p = C.check(dict(GOOD, symbols='["^RUT", "^DJI"]', car_windows="['0:1', '-1:2']",
+                     events_studied="[geneva]"))
+    assert p.symbols == ["^RUT", "^DJI"] and p.car_windows == [(0, 1), (-1, 2)]
+    assert [e.event_id for e in p.events_studied] == ["E2025-05-12-geneva"]
+    with pytest.raises(ValidationError, match="starts like a list but is not one"):
+        C.check(dict(GOOD, symbols='["^RUT", '))
+
+
 def test_every_problem_is_listed_at_once_with_its_fix():
     bad = dict(GOOD, symbols=[], vix="^GSPC", events_studied=["liberation_dy"],
                estimation_window="-100:2", car_windows=["0:9"], model="markt", n=True, alpha=1.0,

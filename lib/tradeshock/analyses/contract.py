@@ -119,6 +119,19 @@ class Param:
 
 
 def _as_list(value: Any, name: str) -> list:
+    """A list parameter given as a list, ``"a, b"`` or a list written as text (``'["a", "b"]'``,
+    what ``papermill -p NAME '[...]'`` passes, since ``-p`` sends strings)."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        import yaml
+
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise _Bad(f"= {value!r} starts like a list but is not one",
+                       "write a list such as ['a', 'b'] or a, b") from None
+        if not isinstance(value, list):
+            raise _Bad("is not a list", "write a list such as ['a', 'b'] or a, b")
+        return value
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     if isinstance(value, (list, tuple)):
@@ -276,8 +289,10 @@ class Windows(Window):
     min_items: int = 1
 
     def parse(self, value: Any, ctx: _Context) -> list[tuple[int, int]]:
-        if isinstance(value, str):
-            items: list = [v for v in value.split(",") if v.strip()]
+        if isinstance(value, str) and value.strip().startswith("["):
+            items: list = _as_list(value, self.name)
+        elif isinstance(value, str):
+            items = [v for v in value.split(",") if v.strip()]
         elif isinstance(value, (list, tuple)) and len(value) == 2 and all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value):
             items = [tuple(value)]  # one window given as a pair
