@@ -639,7 +639,56 @@ def _warn_robust(cov_type: str) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-class EventDummyResult:
+class _EventRegression:
+    """What both event-dummy results share: the event days, the model, the estimation sample
+    and the covariance settings (read-only properties)."""
+
+    def __init__(self, *, event_days: dict[str, pd.Timestamp], model: str, cov_type: str,
+                 hac_lags: int | None, sample: _Sample) -> None:
+        self._days = dict(event_days)
+        self._model = model
+        self._cov_type = cov_type
+        self._hac_lags = hac_lags
+        self._sample = sample
+
+    @property
+    def event_days(self) -> dict[str, pd.Timestamp]:
+        """Event-day labels and their session dates, in the order of the dummies."""
+        return dict(self._days)
+
+    @property
+    def model(self) -> str:
+        """Normal-return model: 'market' (market model) or 'mean' (constant mean)."""
+        return self._model
+
+    @property
+    def nobs_estimation(self) -> int:
+        """Estimation observations (rows without a dummy), per equation."""
+        return int(self._sample.est_mask.sum())
+
+    @property
+    def estimation_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Inclusive estimation range (start, end) used."""
+        return (self._sample.est_start, self._sample.est_end)
+
+    @property
+    def dropped_dates(self) -> tuple[pd.Timestamp, ...]:
+        """Dates in the estimation range dropped because a series or the market was missing."""
+        return self._sample.dropped
+
+    @property
+    def cov_type(self) -> str:
+        """Covariance estimator: statsmodels' 'nonrobust' or 'HAC' (Newey-West) for one series;
+        linearmodels' 'unadjusted' (Binder), 'robust' or 'kernel' (HAC) for the system."""
+        return self._cov_type
+
+    @property
+    def hac_lags(self) -> int | None:
+        """Bartlett-kernel lags (bandwidth) of the HAC covariance; None otherwise."""
+        return self._hac_lags
+
+
+class EventDummyResult(_EventRegression):
     """Event-dummy regression of one series (Karafiath 1988), in the manner of linearmodels results.
 
     Parameters are ``const`` (a), ``market`` (b; absent for the constant-mean model) and one g per
@@ -657,13 +706,10 @@ class EventDummyResult:
         hac_lags: int | None,
         sample: _Sample,
     ) -> None:
+        super().__init__(event_days=event_days, model=model, cov_type=cov_type,
+                         hac_lags=hac_lags, sample=sample)
         self._fit = fit
         self._name = name
-        self._days = dict(event_days)
-        self._model = model
-        self._cov_type = cov_type
-        self._hac_lags = hac_lags
-        self._sample = sample
 
     # -- estimates --------------------------------------------------------------------------
     @property
@@ -707,19 +753,9 @@ class EventDummyResult:
         )
 
     @property
-    def event_days(self) -> dict[str, pd.Timestamp]:
-        """Event-day labels and their session dates, in the order of the dummies."""
-        return dict(self._days)
-
-    @property
     def name(self) -> str:
         """Name of the dependent series."""
         return self._name
-
-    @property
-    def model(self) -> str:
-        """Normal-return model: 'market' (market model) or 'mean' (constant mean)."""
-        return self._model
 
     @property
     def nobs(self) -> int:
@@ -727,39 +763,14 @@ class EventDummyResult:
         return int(self._fit.nobs)
 
     @property
-    def nobs_estimation(self) -> int:
-        """Estimation observations (rows without a dummy)."""
-        return int(self._sample.est_mask.sum())
-
-    @property
     def df_resid(self) -> float:
         """Residual degrees of freedom, nobs_estimation - number of normal-model parameters."""
         return float(self._fit.df_resid)
 
     @property
-    def estimation_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """Inclusive estimation range (start, end) used."""
-        return (self._sample.est_start, self._sample.est_end)
-
-    @property
-    def dropped_dates(self) -> tuple[pd.Timestamp, ...]:
-        """Dates in the estimation range dropped because the series or the market was missing."""
-        return self._sample.dropped
-
-    @property
     def resid_sd(self) -> float:
         """Residual standard deviation of the estimation sample, sqrt(SSR / df_resid), fraction."""
         return float(np.sqrt(self._fit.ssr / self._fit.df_resid))
-
-    @property
-    def cov_type(self) -> str:
-        """Covariance estimator: 'nonrobust' (classical OLS) or 'HAC' (Newey-West)."""
-        return self._cov_type
-
-    @property
-    def hac_lags(self) -> int | None:
-        """Bartlett-kernel lags of the HAC covariance; None for nonrobust."""
-        return self._hac_lags
 
     @property
     def statsmodels_result(self) -> Any:
@@ -967,7 +978,7 @@ def event_dummy_regression(
 # ----------------------------------------------------------------------------------------------
 
 
-class SUREventResult:
+class SUREventResult(_EventRegression):
     """Event-dummy regressions of many series as one system (Binder 1985), via linearmodels' SUR.
 
     Every equation has the same regressors (const, market, one dummy per event day), so the
@@ -990,15 +1001,12 @@ class SUREventResult:
         debiased: bool,
         sample: _Sample,
     ) -> None:
+        super().__init__(event_days=event_days, model=model, cov_type=cov_type,
+                         hac_lags=hac_lags, sample=sample)
         self._fit = fit
         self._labels = labels
         self._regs = regressors
-        self._days = dict(event_days)
-        self._model = model
-        self._cov_type = cov_type
-        self._hac_lags = hac_lags
         self._debiased = debiased
-        self._sample = sample
         self._names = [f"{s}_{r}" for s in labels for r in regressors]
         got = list(fit.params.index)
         if got != self._names:  # linearmodels' naming is "<equation>_<regressor>"
@@ -1059,44 +1067,9 @@ class SUREventResult:
         return list(self._labels)
 
     @property
-    def event_days(self) -> dict[str, pd.Timestamp]:
-        """Event-day labels and their session dates."""
-        return dict(self._days)
-
-    @property
-    def model(self) -> str:
-        """Normal-return model: 'market' or 'mean'."""
-        return self._model
-
-    @property
     def nobs(self) -> int:
         """Rows per equation: estimation observations plus event days."""
         return len(self._sample.data)
-
-    @property
-    def nobs_estimation(self) -> int:
-        """Estimation observations per equation."""
-        return int(self._sample.est_mask.sum())
-
-    @property
-    def estimation_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """Inclusive estimation range (start, end) used."""
-        return (self._sample.est_start, self._sample.est_end)
-
-    @property
-    def dropped_dates(self) -> tuple[pd.Timestamp, ...]:
-        """Dates in the estimation range dropped because some series or the market was missing."""
-        return self._sample.dropped
-
-    @property
-    def cov_type(self) -> str:
-        """linearmodels covariance: 'unadjusted' (Binder), 'robust' or 'kernel' (HAC)."""
-        return self._cov_type
-
-    @property
-    def hac_lags(self) -> int | None:
-        """Bartlett bandwidth of the kernel covariance; None otherwise."""
-        return self._hac_lags
 
     @property
     def debiased(self) -> bool:
