@@ -84,6 +84,13 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if p["index_symbol"] in p["sector_etfs"]:
         return [("sector_etfs", f"list the index {p['index_symbol']!r} itself (its market-model "
                  "CAR would be zero by construction)", "drop it from sector_etfs")]
+    other = [f"{s} ({_calendar_of(s, uni)})" for s in p["sector_etfs"]
+             if _calendar_of(s, uni) != cal]
+    if other:
+        return [("sector_etfs", f"list {', '.join(other)}, which trade on another exchange "
+                 f"calendar than the index {p['index_symbol']!r} ({cal}); a market model against "
+                 "the index needs returns of the same sessions, and day 0 differs by exchange",
+                 "give sector ETFs of the index's exchange, or sector_etfs = [] (none)")]
     return []
 
 
@@ -109,8 +116,11 @@ PARAMETERS = Contract(
         Window("calendar_car_window", help="the CAR window of the whole-calendar study"),
     ],
     rules=[before("estimation_window", "event_window")],
-    history=[History(("index_symbol", "sector_etfs"), ("selloff_event", "rebound_event"),
-                     ("estimation_window", "event_window")),
+    # the CAR path (event_window) is the index's, around the selloff only; the sector ETFs need
+    # the estimation window (their selloff CAR ends before the rebound's day 0)
+    history=[History(("index_symbol",), ("selloff_event",), ("estimation_window", "event_window")),
+             History(("index_symbol", "sector_etfs"), ("selloff_event", "rebound_event"),
+                     ("estimation_window",)),
              History(("index_symbol",), ("selloff_event",), (),
                      sessions_before=("record_lookback",))],
     checks=[_order_problems],
@@ -207,6 +217,10 @@ class SummaryStudy:
     def sector_line(self) -> str:
         if self.sectors is None or self.sectors.empty:
             return "No sector ETF was studied."
+        if len(self.sectors) == 1:
+            one = self.sectors.iloc[0]
+            return (f"One sector ETF: {one['security']} {100 * one['car']:.2f}% "
+                    f"({_pv(one['p'])}).")
         lo, hi = self.sectors.iloc[0], self.sectors.iloc[-1]
         return (f"Lowest: {lo['security']} {100 * lo['car']:.2f}% ({_pv(lo['p'])}); "
                 f"highest: {hi['security']} {100 * hi['car']:.2f}% ({_pv(hi['p'])}).")
@@ -356,7 +370,12 @@ def calendar_returns(symbol: str, calendar: str, estimation: tuple[int, int] = (
     start = min(need, pd.Timestamp(CALENDAR_SINCE))
     inp = load_calendar_inputs([symbol], raw_series={}, proxy=None,
                                start=f"{start:%Y-%m-%d}", calendar=calendar)
-    return inp.returns[symbol]
+    out = inp.returns[symbol]
+    # what a report records about this load (it is not the preamble's): Setup.also_loaded
+    name = inp.names.get(symbol, symbol) if isinstance(inp.names, Mapping) else symbol
+    out.attrs.update(what=f"whole-calendar returns of {name} ({calendar} sessions)",
+                     source=str(inp.source).removeprefix("Market data: "))
+    return out
 
 
 def calendar_headline(returns: pd.Series, symbol: str, name: str, calendar: str,
