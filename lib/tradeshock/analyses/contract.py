@@ -162,6 +162,13 @@ class Symbol(Param):
     groups: tuple[str, ...] = ()
     priced: bool = False
     exchange: bool = False
+    #: ``(parameter, value)``: the series is used (loaded, its history needed) only when that
+    #: parameter has that value, e.g. a market proxy only for ``model = "market"``.
+    used_if: tuple[str, Any] | None = None
+
+    def used(self, values: Mapping[str, Any]) -> bool:
+        """Whether the study uses this series with these (checked) parameter values."""
+        return self.used_if is None or values.get(self.used_if[0]) == self.used_if[1]
 
     def parse(self, value: Any, ctx: _Context) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -625,10 +632,20 @@ class Contract:
         """The sessions each symbol must have for the windows of ``p`` (checked values) around
         each event's day 0; raises ValidationError when a window runs off the exchange calendar."""
         ctx = _Context(events, universe)
+        p = self.used_values(p)
         return [n for h in self.history for n in _needs_of(h, p, ctx)]
+
+    def used_values(self, p: Mapping[str, Any]) -> dict[str, Any]:
+        """``p`` with the series the study does not use (:attr:`Symbol.used_if`) set to None."""
+        out = dict(p)
+        for prm in self.params:
+            if isinstance(prm, Symbol) and not prm.used(p):
+                out[prm.name] = None
+        return out
 
     def _coverage_problems(self, p, ctx, coverage) -> list[str]:
         try:
+            p = self.used_values(p)
             needs = [n for h in self.history for n in _needs_of(h, p, ctx)]
         except ValidationError as exc:
             return [str(exc)]

@@ -352,12 +352,13 @@ PARAMETERS = Contract(
                hi=500),
         Integer("estimation_sessions", help="sessions ending on the pre-event close", lo=30),
         Choice("model", help="mean or market", choices=("mean", "market")),
-        Symbol("market_symbol", help="the market proxy of model 'market'", priced=True),
+        Symbol("market_symbol", help="the market proxy of model 'market'", priced=True,
+               used_if=("model", "market")),
         Date("reference_date", help="a pre-event close date (override)", optional=True),
         Dates("selloff_days", help="selloff session dates (override)", optional=True),
         Dates("rebound_days", help="rebound session dates (override)", optional=True),
     ],
-    history=[History(("indices", "cross_assets"), ("selloff_event",),
+    history=[History(("indices", "cross_assets", "market_symbol"), ("selloff_event",),
                      ("table_window", "post_window"), sessions_before=("estimation_sessions",))],
     checks=[_order_problems],
 )
@@ -615,14 +616,14 @@ def _day(d: pd.Timestamp, plan: Plan) -> str:
     return f"{d:%-d %B}" if d.year == plan.selloff_day0.year else f"{d:%-d %B %Y}"
 
 
-def _why_no_share(row: pd.Series, label: str, when: pd.Timestamp | None) -> str:
+def _why_no_share(row: pd.Series, label: str, when: pd.Timestamp | None, name: str) -> str:
     """Why ``recovered by <label>`` is empty for this row (the drawdown table's note)."""
     note = str(row.get("note", ""))
     if note.startswith("no loss"):
         return "no loss"
     if when is not None and f"checkpoint {label} (" in note and "after the data end" in note:
-        return f"after its data end, {row['data end']:%-d %B %Y}"
-    return f"before its trough ({row['trough date']:%-d %B})"
+        return f"after the {name}'s data end, {row['data end']:%-d %B %Y}"
+    return f"before the {name}'s trough, {row['trough date']:%-d %B}"
 
 
 def _drawdown_lines(study: SelloffStudy) -> list[str]:
@@ -654,7 +655,7 @@ def _drawdown_lines(study: SelloffStudy) -> list[str]:
     for label, when in study.plan.checkpoints.items():
         v = row[f"recovered by {label} (% of loss)"]
         if pd.isna(v):
-            missing.append(f"{label} ({_why_no_share(row, label, when)})")
+            missing.append(f"{label} ({_why_no_share(row, label, when, name)})")
         elif when is None:
             parts.append(f"{v:.0f}% by the end of its data ({row[f'{label} date']:%-d %B %Y})")
         else:
@@ -662,7 +663,7 @@ def _drawdown_lines(study: SelloffStudy) -> list[str]:
     if parts:
         lines.append(f"- Share of the {name}'s loss won back: " + ", ".join(parts) + ".")
     if missing:
-        lines.append(f"- No recovered share of the {name} at {', '.join(missing)}.")
+        lines.append(f"- No recovered share at {', '.join(missing)}.")
     dated = [k for k, w in study.plan.checkpoints.items() if w is not None]
     if dated and len(ok) > 1:
         col = rec[f"recovered by {dated[-1]} (% of loss)"].dropna()

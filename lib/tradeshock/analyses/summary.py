@@ -87,7 +87,7 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     other = [f"{s} ({_calendar_of(s, uni)})" for s in p["sector_etfs"]
              if _calendar_of(s, uni) != cal]
     if other:
-        return [("sector_etfs", f"list {', '.join(other)}, which trade on another exchange "
+        return [("sector_etfs", f"lists {', '.join(other)}, which trade on another exchange "
                  f"calendar than the index {p['index_symbol']!r} ({cal}); a market model against "
                  "the index needs returns of the same sessions, and day 0 differs by exchange",
                  "give sector ETFs of the index's exchange, or sector_etfs = [] (none)")]

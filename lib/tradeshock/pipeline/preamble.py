@@ -120,7 +120,7 @@ def as_of_text(last: Mapping[str, pd.Timestamp], names: Mapping[str, str] | None
 def _symbols(contract: Contract, p: Parameters) -> list[str]:
     out: list[str] = []
     for param in contract.params:
-        if isinstance(param, Symbol):
+        if isinstance(param, Symbol) and param.used(p):  # not a proxy the model does not use
             v = p.get(param.name)
             out += v if isinstance(v, list) else ([v] if v else [])
     return list(dict.fromkeys(out))
