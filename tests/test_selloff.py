@@ -227,3 +227,11 @@ def test_the_market_proxy_is_loaded_only_for_the_market_model(shared_snapshot):
                                     "cross_assets": ["^RUT", "GLD"]}, show=False)
     assert "ACWI" in set(s2.prices["symbol"])
     assert any(n.symbol == "ACWI" for n in s2.needs)
+
+
+def test_a_yield_cannot_lead_the_cross_asset_set(shared_snapshot):
+    with pytest.raises(ValidationError, match=r"cross_assets' starts with 'DGS10', a bp_change "
+                       r"series.*\['\^GSPC', 'DGS10'"):
+        selloff.PARAMETERS.check({**DEFAULTS, "cross_assets": ["DGS10", "^GSPC", "DX-Y.NYB"]})
+    p = selloff.PARAMETERS.check({**DEFAULTS, "cross_assets": ["GLD", "DGS10"]})
+    assert p["cross_assets"][0] == "GLD"

@@ -323,6 +323,13 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if plan.selloff_days and plan.reference >= plan.selloff_days[0]:
         out.append(("reference_date", f"{plan.reference:%Y-%m-%d} is not before the first "
                     "selloff session", "give the last close before the selloff"))
+    lead = p["cross_assets"][0]
+    uni = load_universe().set_index("symbol")
+    if lead in uni.index and uni.at[lead, "measure"] != "simple_return":
+        out.append(("cross_assets", f"starts with {lead!r}, a {uni.at[lead, 'measure']} series; "
+                    "the first series is the one the others are correlated with and the 'sell "
+                    "America' test reads as stocks", "put an equity index or another price series "
+                    f"first, e.g. [{p['indices'][0]!r}, {lead!r}, ...]"))
     if p["model"] == "market" and p["market_symbol"] in p["indices"]:
         out.append(("market_symbol", f"= {p['market_symbol']!r} is also one of the indices (its "
                     "abnormal return would be zero by construction)",
