@@ -161,3 +161,19 @@ def test_the_whole_calendar_load_is_recorded_in_the_source_line(shared_snapshot)
     assert after.startswith(before.rstrip("."))
     assert f"{first:%Y-%m-%d} to {r.dropna().index[-1]:%Y-%m-%d}" in after
     assert "whole-calendar returns of Russell 2000" in after
+
+
+def test_path_title_and_annotation_cut_on_word_boundaries(shared_snapshot):
+    s, st = _study(index_symbol="SPY", sector_etfs=[], selloff_event="china_34",
+                   rebound_event="geneva", event_window="-1:30")
+    first, second = st.path_title().split("\n")
+    assert first == "SPDR S&P 500 ETF: cumulative abnormal return around day 0 of"
+    assert len(second) <= 70 and second.endswith("…")
+    assert st.selloff.title.startswith(second[:-1])
+    assert st.selloff.title[len(second) - 1] in " ,"  # cut between words
+    _, _, label = summary.path_annotation(st)  # Geneva is day +25 of 4 April on XNYS
+    assert label.endswith("(12 May)")
+    text = label.rsplit(" (", 1)[0]
+    assert len(text) <= 40 and text.endswith("…")
+    assert st.rebound.title[len(text) - 1] in " ,:"
+    assert summary._shorten("short", 40) == "short"

@@ -57,6 +57,14 @@ __all__ = ["PARAMETERS", "CALENDAR_SINCE", "SummaryStudy", "CalendarHeadline", "
 CALENDAR_SINCE = "2023-10-02"
 
 
+def _shorten(text: str, width: int) -> str:
+    """``text`` cut on a word boundary to at most ``width`` characters, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0].rstrip(" ,;:(")
+    return cut + "…"
+
+
 def _pv(p: float) -> str:
     """``p < 0.001`` or ``p = 0.024``."""
     text = fmt_p(p)
@@ -205,11 +213,11 @@ class SummaryStudy:
                      notes=["AR: constant-mean model; t: Brown–Warner (1985) test against the "
                             "index's estimation-window volatility; two-sided p."])
 
-    def path_title(self, width: int = 48) -> str:
-        """Title of the CAR-path figure (the event's title cut to ``width`` characters)."""
-        t = self.selloff.title
-        t = t if len(t) <= width else t[:width - 1].rstrip() + "…"
-        return f"{self.name}: cumulative abnormal return around day 0 of {t}"
+    def path_title(self, width: int = 70) -> str:
+        """Title of the CAR-path figure on two lines: the index, then the event's title cut on a
+        word boundary to ``width`` characters (a one-line title ran past the figure)."""
+        return (f"{self.name}: cumulative abnormal return around day 0 of\n"
+                f"{_shorten(self.selloff.title, width)}")
 
     def paths(self) -> pd.DataFrame:
         return ar_paths(self.path_result)
@@ -271,7 +279,7 @@ def path_annotation(study: SummaryStudy) -> tuple[int, float, str] | None:
     if day not in pth.index:
         return None
     return day, 100 * float(pth.loc[day, "car"]), \
-        f"{study.rebound.title[:40]} ({study.rebound_day0:%-d %b})"
+        f"{_shorten(study.rebound.title, 40)} ({study.rebound_day0:%-d %b})"
 
 
 def timeline_span(study: SummaryStudy, marks: Sequence[tuple], months: int = 1):
