@@ -235,3 +235,11 @@ def test_a_yield_cannot_lead_the_cross_asset_set(shared_snapshot):
         selloff.PARAMETERS.check({**DEFAULTS, "cross_assets": ["DGS10", "^GSPC", "DX-Y.NYB"]})
     p = selloff.PARAMETERS.check({**DEFAULTS, "cross_assets": ["GLD", "DGS10"]})
     assert p["cross_assets"][0] == "GLD"
+
+
+def test_two_checkpoints_on_one_date_are_refused_not_merged(shared_snapshot):
+    # the pause's day 0 (9 April) is session +4 from Liberation Day's day 0 (3 April) on XNYS
+    with pytest.raises(ValidationError, match=r"checkpoints' name a date twice: 4 \(9 Apr\)"):
+        selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": ["rebound", 4, "end"]})
+    with pytest.raises(ValidationError, match=r"a date twice: 2025-04-30 \(30 Apr\)"):
+        selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": [18, "2025-04-30"]})

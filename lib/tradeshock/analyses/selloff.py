@@ -179,6 +179,8 @@ class Plan:
     post: tuple[pd.Timestamp, pd.Timestamp]
     estimation: tuple[pd.Timestamp, pd.Timestamp]
     estimation_sessions: int
+    #: checkpoints given twice in other words (``"rebound"`` and the offset of its day 0)
+    same_checkpoints: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> pd.Timestamp:
@@ -235,6 +237,7 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
            [_at(common, common[common >= r0][0], k, "rebound_sessions")
             for k in range(int(p["rebound_sessions"]))])
     checkpoints: dict[str, pd.Timestamp | None] = {}
+    same: list[str] = []
     for c in p["checkpoints"]:
         if c.kind == "end":
             checkpoints["end of data"] = None
@@ -246,7 +249,11 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
             d = _at(sess, s0, c.value, "checkpoints")
         else:
             d = c.value
-        checkpoints[f"{d:%-d %b}" if d.year == s0.year else f"{d:%-d %b %Y}"] = d
+        label = f"{d:%-d %b}" if d.year == s0.year else f"{d:%-d %b %Y}"
+        if label in checkpoints:
+            given = f"{c.value:%Y-%m-%d}" if c.kind == "date" else str(c.value)
+            same.append(f"{given} ({label})")
+        checkpoints[label] = d
     checkpoints = dict(sorted(checkpoints.items(), key=lambda kv: (kv[1] is None, kv[1])))
     tw, pw, n = p["table_window"], p["post_window"], int(p["estimation_sessions"])
     if p.get("reference_date"):
@@ -260,7 +267,7 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
                 _at(sess, s0, p["trough_within"], "trough_within"), checkpoints,
                 (_at(sess, s0, tw[0], "table_window"), _at(sess, s0, tw[1], "table_window")),
                 (_at(sess, s0, pw[0], "post_window"), _at(sess, s0, pw[1], "post_window")),
-                est, n)
+                est, n, same)
 
 
 def _calendar_problems(p: Mapping[str, Any], plan: Plan) -> list[tuple[str, str, str]]:
@@ -308,6 +315,9 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                     f"{plan.selloff_day0:%Y-%m-%d} on {plan.calendar}",
                     "choose a rebound event after the selloff event"))
         return out  # the selloff sessions follow from the order: no second, derived problem
+    if plan.same_checkpoints:
+        out.append(("checkpoints", f"name a date twice: {', '.join(plan.same_checkpoints)} falls "
+                    "on a date another checkpoint already names", "list each date once"))
     pw = p["post_window"]
     if pw[1] - pw[0] < 2:
         out.append(("post_window", f"= {pw[0]}:{pw[1]} has {pw[1] - pw[0] + 1} session(s); a "
