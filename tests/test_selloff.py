@@ -243,3 +243,12 @@ def test_two_checkpoints_on_one_date_are_refused_not_merged(shared_snapshot):
         selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": ["rebound", 4, "end"]})
     with pytest.raises(ValidationError, match=r"a date twice: 2025-04-30 \(30 Apr\)"):
         selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": [18, "2025-04-30"]})
+
+
+def test_a_trough_search_past_the_data_end_is_refused_not_cut(shared_snapshot):
+    late = {**DEFAULTS, "selloff_event": "E2025-10-10-china-100-threat",
+            "rebound_event": "E2025-10-30-busan"}
+    with pytest.raises(ValidationError, match=r"trough_within 0:500 .* needs \^GSPC from "
+                       r"2025-10-13 to 2027-"):
+        selloff.PARAMETERS.check({**late, "trough_within": 500}, coverage=coverage)
+    selloff.PARAMETERS.check({**late, "trough_within": 18}, coverage=coverage)  # fits the data

@@ -177,3 +177,13 @@ def test_path_title_and_annotation_cut_on_word_boundaries(shared_snapshot):
     assert len(text) <= 40 and text.endswith("…")
     assert st.rebound.title[len(text) - 1] in " ,:"
     assert summary._shorten("short", 40) == "short"
+
+
+def test_a_trough_search_past_the_data_end_is_refused_not_cut(shared_snapshot):
+    from tradeshock.pipeline.preamble import coverage
+
+    late = {**DEFAULTS, "selloff_event": "E2025-10-10-china-100-threat",
+            "rebound_event": "E2025-10-30-busan", "sector_etfs": []}
+    with pytest.raises(ValidationError, match=r"trough_within -250:500 .* needs \^GSPC"):
+        summary.PARAMETERS.check({**late, "trough_within": 500}, coverage=coverage)
+    summary.PARAMETERS.check({**late, "trough_within": 18}, coverage=coverage)

@@ -376,7 +376,9 @@ PARAMETERS = Contract(
         Dates("rebound_days", help="rebound session dates (override)", optional=True),
     ],
     history=[History(("indices", "cross_assets", "market_symbol"), ("selloff_event",),
-                     ("table_window", "post_window"), sessions_before=("estimation_sessions",))],
+                     ("table_window", "post_window"), sessions_before=("estimation_sessions",)),
+             # the trough is looked for in the indices' data: never past their end
+             History(("indices",), ("selloff_event",), (), sessions_after=("trough_within",))],
     checks=[_order_problems],
 )
 
@@ -656,8 +658,9 @@ def _drawdown_lines(study: SelloffStudy) -> list[str]:
                  f"{row['trough date']:%-d %B}, was {row['drawdown (%)']:+.1f}% against it, so "
                  "there is no loss to recover"]
     else:
-        lines = [f"- From the {ref:%-d %B} close the {name} fell {abs(row['drawdown (%)']):.1f}% "
-                 f"to its trough on {row['trough date']:%-d %B}"]
+        lines = [f"- From the {_day(ref, study.plan)} close the {name} fell "
+                 f"{abs(row['drawdown (%)']):.1f}% to its trough on "
+                 f"{_day(row['trough date'], study.plan)}"]
     ok = rec.dropna(subset=["drawdown (%)"])
     if len(ok) > 1:
         deep = ok["drawdown (%)"].idxmin()

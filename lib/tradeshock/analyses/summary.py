@@ -130,7 +130,7 @@ PARAMETERS = Contract(
              History(("index_symbol", "sector_etfs"), ("selloff_event", "rebound_event"),
                      ("estimation_window",)),
              History(("index_symbol",), ("selloff_event",), (),
-                     sessions_before=("record_lookback",))],
+                     sessions_before=("record_lookback",), sessions_after=("trough_within",))],
     checks=[_order_problems],
 )
 
