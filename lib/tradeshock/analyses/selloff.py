@@ -16,6 +16,13 @@ and the 9 April pause) fix every date of the report, on the exchange calendar of
   relative to the selloff's day 0; the estimation period is the ``estimation_sessions`` sessions
   ending on the pre-event close.
 
+Refused before any work (the contract): indices on exchanges where either event has a different
+day 0 (one set of event-day dummies would put one market's rebound on another's selloff day; give
+``selloff_days`` and ``rebound_days`` to override), a non-price series leading ``cross_assets``, a
+post-shock period under 3 sessions, two checkpoints on one date, and a trough search or checkpoint
+window the data cannot fill (a checkpoint after a series' data end gets a note, never the last
+close in its place). The market proxy is loaded only for ``model = "market"``.
+
 Raw dates (``reference_date``, ``selloff_days``, ``rebound_days``) remain possible as optional
 overrides. Drawdowns follow the one rule of :func:`tradeshock.analyses.anatomy.drawdown_table`
 (a checkpoint before the trough is a note, not a crash). Event-dummy regressions (Karafiath 1988)

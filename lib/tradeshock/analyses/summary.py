@@ -9,13 +9,17 @@ Every headline is computed from the parameters and the data:
   simple returns, each with the Brown and Warner (1985) t test; the sector ETFs' selloff CARs from
   a market model against the index (per-security CAR test with the estimation-error term,
   Campbell, Lo and MacKinlay 1997, eq. 4.4.19);
+* sector ETFs must trade on the index's exchange calendar (refused otherwise: a market model
+  needs returns of the same sessions, and day 0 differs by exchange);
 * the drawdown runs from the highest close of the ``record_lookback`` sessions before the
   selloff's day 0 to the trough up to day ``+trough_within`` (the one rule of
   :func:`tradeshock.analyses.anatomy.drawdown_table`);
 * the whole-calendar headline (issue 18) pools the index's reactions to every event session of the
   calendar by direction (sessions as units) and tests "TACO" (do escalation reactions shrink
   through 2025?) with :mod:`tradeshock.analyses.sessions`, :mod:`~tradeshock.analyses.
-  calendar_study` and :mod:`~tradeshock.analyses.taco`; notebook 07 has the whole study.
+  calendar_study` and :mod:`~tradeshock.analyses.taco`; notebook 07 has the whole study. Its
+  returns are loaded apart from the preamble (:func:`calendar_returns`, from further back); their
+  ``attrs`` say what and from where, for ``Setup.also_loaded`` (the provenance records the load).
 
 Units: returns, ARs and CARs are simple returns as fractions in frames, percent in tables and
 text; the TACO slope is in percentage points per 30 days.
