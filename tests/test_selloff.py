@@ -155,3 +155,100 @@ def test_raw_date_overrides_reproduce_the_event_dates(shared_snapshot):
     # an override earlier than the selloff's sessions moves the estimation period with it
     _, plan3, _ = _study(reference_date="2025-03-31")
     assert plan3.estimation[1] == pd.Timestamp("2025-03-31")
+
+
+# ---- other parameter combinations (helper fc): each once a crash, a mislabel or a silent cut
+def test_checkpoints_after_the_data_end_are_noted_not_replaced_by_the_last_close(shared_snapshot):
+    s, plan, study = _study(indices=["^RUT"], cross_assets=["^RUT", "GLD"],
+                            checkpoints=["2027-01-04", 600, "end"])
+    row = study.drawdowns.loc["^RUT"]
+    last = s.levels["^RUT"].dropna().index[-1]
+    assert row["data end"] == last
+    for label in ("4 Jan 2027",):
+        assert pd.isna(row[f"recovered by {label} (% of loss)"])
+        assert pd.isna(row[f"{label} date"])
+    assert "after the data end" in row["note"]
+    # 'end' still gets the last close, computed independently
+    lv = s.levels["^RUT"].dropna()
+    trough = lv.loc[pd.Timestamp("2025-04-03"):plan.trough_by].min()
+    ref = lv[pd.Timestamp("2025-04-02")]
+    assert row["recovered by end of data (% of loss)"] == pytest.approx(
+        100 * (lv.iloc[-1] - trough) / (ref - trough))
+    text = selloff.describe(study)
+    assert f"after the Russell 2000's data end, {last:%-d %B %Y}" in text
+    assert text.count(f"by the {last:%-d %B}") == 0  # never 'by the <last close>' for 2027
+
+
+def test_a_selloff_without_a_loss_is_said_so(shared_snapshot):
+    """10 Oct -> 30 Oct 2025: the S&P 500 never closed below its 10 October close by 6 Nov."""
+    s, plan, study = _study(selloff_event="E2025-10-10-china-100-threat",
+                            rebound_event="E2025-10-30-busan")
+    lv = s.levels["^GSPC"].dropna()
+    seg = lv.loc[pd.Timestamp("2025-10-11"):plan.trough_by]
+    assert seg.min() > lv[pd.Timestamp("2025-10-10")]  # the premise, from the levels
+    row = study.drawdowns.loc["^GSPC"]
+    assert row["drawdown (%)"] > 0 and row["note"].startswith("no loss")
+    first = selloff.describe(study).splitlines()[0]
+    assert "never closed below its 10 October 2025 close" in first and "fell" not in first
+    assert "before the" not in selloff.describe(study)
+
+
+def test_contract_refuses_mixed_day0_exchanges_and_a_too_short_post_window(shared_snapshot):
+    with pytest.raises(ValidationError, match=r"'indices' mix exchanges.*\^N225 \(XTKS\) day 0 "
+                       r"2025-04-10.*\^GSPC \(XNYS\) day 0 2025-04-09") as err:
+        selloff.PARAMETERS.check({**DEFAULTS, "indices": ["^N225", "^GSPC"]})
+    assert "selloff_sessions" not in str(err.value)
+    # exchanges that share both days 0 are fine (Tokyo and Seoul)
+    p = selloff.PARAMETERS.check({**DEFAULTS, "indices": ["^N225", "^KS11"],
+                                  "cross_assets": ["^N225", "GLD"]})
+    assert p["indices"] == ["^N225", "^KS11"]
+    with pytest.raises(ValidationError, match="post_window' = 0:1 has 2 session"):
+        selloff.PARAMETERS.check({**DEFAULTS, "post_window": "0:1"})
+    # a reversed pair gives one problem, not a second derived one
+    with pytest.raises(ValidationError, match="1 parameter problem"):
+        selloff.PARAMETERS.check({**DEFAULTS, "selloff_event": "pause",
+                                  "rebound_event": "liberation_day"})
+
+
+def test_lists_written_as_text_as_papermill_passes_them(shared_snapshot):
+    p = selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": '["geneva", 30, "end"]',
+                                  "selloff_days": '["2025-04-03", "2025-04-04"]',
+                                  "indices": '["^RUT"]', "cross_assets": '["^RUT", "DGS10"]'})
+    assert [c.kind for c in p["checkpoints"]] == ["event", "offset", "end"]
+    assert p["checkpoints"][1].value == 30
+    assert p["selloff_days"] == [pd.Timestamp("2025-04-03"), pd.Timestamp("2025-04-04")]
+
+
+def test_the_market_proxy_is_loaded_only_for_the_market_model(shared_snapshot):
+    s = start(selloff.PARAMETERS, {**DEFAULTS, "indices": ["^RUT"],
+                                   "cross_assets": ["^RUT", "GLD"]}, show=False)
+    assert "ACWI" not in set(s.prices["symbol"]) and "ACWI" not in s.source_line()
+    s2 = start(selloff.PARAMETERS, {**DEFAULTS, "indices": ["^RUT"], "model": "market",
+                                    "cross_assets": ["^RUT", "GLD"]}, show=False)
+    assert "ACWI" in set(s2.prices["symbol"])
+    assert any(n.symbol == "ACWI" for n in s2.needs)
+
+
+def test_a_yield_cannot_lead_the_cross_asset_set(shared_snapshot):
+    with pytest.raises(ValidationError, match=r"cross_assets' starts with 'DGS10', a bp_change "
+                       r"series.*\['\^GSPC', 'DGS10'"):
+        selloff.PARAMETERS.check({**DEFAULTS, "cross_assets": ["DGS10", "^GSPC", "DX-Y.NYB"]})
+    p = selloff.PARAMETERS.check({**DEFAULTS, "cross_assets": ["GLD", "DGS10"]})
+    assert p["cross_assets"][0] == "GLD"
+
+
+def test_two_checkpoints_on_one_date_are_refused_not_merged(shared_snapshot):
+    # the pause's day 0 (9 April) is session +4 from Liberation Day's day 0 (3 April) on XNYS
+    with pytest.raises(ValidationError, match=r"checkpoints' name a date twice: 4 \(9 Apr\)"):
+        selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": ["rebound", 4, "end"]})
+    with pytest.raises(ValidationError, match=r"a date twice: 2025-04-30 \(30 Apr\)"):
+        selloff.PARAMETERS.check({**DEFAULTS, "checkpoints": [18, "2025-04-30"]})
+
+
+def test_a_trough_search_past_the_data_end_is_refused_not_cut(shared_snapshot):
+    late = {**DEFAULTS, "selloff_event": "E2025-10-10-china-100-threat",
+            "rebound_event": "E2025-10-30-busan"}
+    with pytest.raises(ValidationError, match=r"trough_within 0:500 .* needs \^GSPC from "
+                       r"2025-10-13 to 2027-"):
+        selloff.PARAMETERS.check({**late, "trough_within": 500}, coverage=coverage)
+    selloff.PARAMETERS.check({**late, "trough_within": 18}, coverage=coverage)  # fits the data

@@ -117,3 +117,73 @@ def test_calendar_returns_reach_back_for_a_long_estimation_window(shared_snapsho
     h = summary.calendar_headline(r, "^GSPC", "S&P 500", "XNYS", ev, (-400, -11), (-1, 1))
     assert len(h.table.not_covered) + len(h.table.excluded) == 0
     assert "could not be studied" not in summary.describe_calendar(h)
+
+
+# ---- other parameter combinations (helper fc)
+def test_one_sector_etf_and_an_etf_as_the_headline_index(shared_snapshot):
+    s, st = _study(index_symbol="SPY", sector_etfs=["XLK"])
+    assert len(st.sectors) == 1
+    line = st.sector_line()
+    assert line.startswith("One sector ETF: XLK") and "highest" not in line
+    assert f"{100 * st.sectors['car'].iloc[0]:.2f}%" in line
+    # the selloff CAR of the index itself, independently: constant mean over -260..-11
+    r = s.returns["SPY"].dropna()
+    d0 = r.index.get_loc(pd.Timestamp("2025-04-03"))
+    mu = r.iloc[d0 - 260:d0 - 10].mean()
+    car = (r.iloc[d0:d0 + 4] - mu).sum()
+    assert st.headline_frame()["value"].iloc[1] == pytest.approx(100 * car)
+
+
+def test_sector_etfs_of_another_exchange_are_refused_and_need_no_path_history(shared_snapshot):
+    with pytest.raises(ValidationError, match=r"sector_etfs' lists XLK \(XNYS\).*'\^FTSE' "
+                       r"\(XLON\)"):
+        summary.PARAMETERS.check({**DEFAULTS, "index_symbol": "^FTSE", "sector_etfs": ["XLK"]})
+    p = summary.PARAMETERS.check({**DEFAULTS, "index_symbol": "^FTSE", "sector_etfs": []})
+    assert p["sector_etfs"] == []
+    # a long CAR path of the index does not demand the sector ETFs' data that far
+    p = summary.PARAMETERS.check({**DEFAULTS, "event_window": "-1:300"})
+    needs = summary.PARAMETERS.needs(p)
+    last: dict = {}
+    for n in needs:
+        last[n.symbol] = max(last.get(n.symbol, n.last), n.last)
+    assert last["^GSPC"] > pd.Timestamp("2026-06-01")
+    assert last["XLK"] < pd.Timestamp("2025-04-09")
+
+
+def test_the_whole_calendar_load_is_recorded_in_the_source_line(shared_snapshot):
+    s, st = _study(index_symbol="^RUT", sector_etfs=[])
+    r = summary.calendar_returns("^RUT", st.calendar, (-260, -11), s.events)
+    assert "Russell 2000" in r.attrs["what"] and "XNYS" in r.attrs["what"]
+    before = s.source_line()
+    s.also_loaded(r.attrs["what"], r, r.attrs["source"], show=False)
+    after = s.source_line()
+    first = r.dropna().index[0]
+    assert after.startswith(before.rstrip("."))
+    assert f"{first:%Y-%m-%d} to {r.dropna().index[-1]:%Y-%m-%d}" in after
+    assert "whole-calendar returns of Russell 2000" in after
+
+
+def test_path_title_and_annotation_cut_on_word_boundaries(shared_snapshot):
+    s, st = _study(index_symbol="SPY", sector_etfs=[], selloff_event="china_34",
+                   rebound_event="geneva", event_window="-1:30")
+    first, second = st.path_title().split("\n")
+    assert first == "SPDR S&P 500 ETF: cumulative abnormal return around day 0 of"
+    assert len(second) <= 70 and second.endswith("…")
+    assert st.selloff.title.startswith(second[:-1])
+    assert st.selloff.title[len(second) - 1] in " ,"  # cut between words
+    _, _, label = summary.path_annotation(st)  # Geneva is day +25 of 4 April on XNYS
+    assert label.endswith("(12 May)")
+    text = label.rsplit(" (", 1)[0]
+    assert len(text) <= 40 and text.endswith("…")
+    assert st.rebound.title[len(text) - 1] in " ,:"
+    assert summary._shorten("short", 40) == "short"
+
+
+def test_a_trough_search_past_the_data_end_is_refused_not_cut(shared_snapshot):
+    from tradeshock.pipeline.preamble import coverage
+
+    late = {**DEFAULTS, "selloff_event": "E2025-10-10-china-100-threat",
+            "rebound_event": "E2025-10-30-busan", "sector_etfs": []}
+    with pytest.raises(ValidationError, match=r"trough_within -250:500 .* needs \^GSPC"):
+        summary.PARAMETERS.check({**late, "trough_within": 500}, coverage=coverage)
+    summary.PARAMETERS.check({**late, "trough_within": 18}, coverage=coverage)

@@ -44,7 +44,8 @@ def drawdown_table(levels: pd.DataFrame, reference, trough_by, *,
     * for each checkpoint (label -> date, or ``None`` for the series' last close): ``<label>
       date``, the last close on or before it, and ``recovered by <label> (% of loss)`` =
       100 x (close - trough) / (reference - trough): 0 = still at the trough, 100 = back at the
-      reference close. NaN, with a note, when the checkpoint comes before the trough.
+      reference close. NaN, with a note, when the checkpoint comes before the trough or after
+      the series' data end (never the last close in its place), or when there was no loss.
 
     A series that cannot be measured (no close on the reference or a regain date, no close after
     the reference up to *trough_by*) keeps its row with NaN values and a ``note`` saying why, as
@@ -94,6 +95,10 @@ def _drawdown_row(s: pd.Series, sym: str, ref: pd.Timestamp, end: pd.Timestamp,
     for k, d in regain.items():
         row[f"regained {k}"] = _first_at_or_above(after, float(s[d]))
     for k, when in checkpoints.items():
+        if when is not None and when > s.index[-1]:  # never the last close in its place
+            notes.append(f"checkpoint {k} ({when:%Y-%m-%d}) is after the data end "
+                         f"({s.index[-1]:%Y-%m-%d})")
+            continue
         cdate = s.index[-1] if when is None else s.loc[:when].index.max()
         row[f"{k} date"] = cdate
         if pd.isna(cdate) or cdate < tdate:
@@ -101,6 +106,9 @@ def _drawdown_row(s: pd.Series, sym: str, ref: pd.Timestamp, end: pd.Timestamp,
                          f" is before the trough ({tdate:%Y-%m-%d})")
         elif p0 > tr:
             row[f"recovered by {k} (% of loss)"] = 100.0 * (float(s[cdate]) - tr) / (p0 - tr)
+    if p0 <= tr:
+        notes.insert(0, f"no loss: no close after {ref:%Y-%m-%d} up to {end:%Y-%m-%d} is below "
+                     "the reference close")
     row["note"] = "; ".join(notes) if notes else ""
     return row
 

@@ -162,6 +162,13 @@ class Symbol(Param):
     groups: tuple[str, ...] = ()
     priced: bool = False
     exchange: bool = False
+    #: ``(parameter, value)``: the series is used (loaded, its history needed) only when that
+    #: parameter has that value, e.g. a market proxy only for ``model = "market"``.
+    used_if: tuple[str, Any] | None = None
+
+    def used(self, values: Mapping[str, Any]) -> bool:
+        """Whether the study uses this series with these (checked) parameter values."""
+        return self.used_if is None or values.get(self.used_if[0]) == self.used_if[1]
 
     def parse(self, value: Any, ctx: _Context) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -519,6 +526,9 @@ class History:
     windows: tuple[str, ...]
     calendar: str | None = None
     sessions_before: tuple[str, ...] = ()
+    #: :class:`Integer` parameters that count sessions from day 0 on (a trough looked for up to
+    #: day +N: the window ``0:N``).
+    sessions_after: tuple[str, ...] = ()
     #: :class:`Date` parameters (e.g. an optional reference date, a chart's first and last date)
     #: that the symbols' data must also reach: loaded from, and refused when not covered.
     dates: tuple[str, ...] = ()
@@ -625,10 +635,20 @@ class Contract:
         """The sessions each symbol must have for the windows of ``p`` (checked values) around
         each event's day 0; raises ValidationError when a window runs off the exchange calendar."""
         ctx = _Context(events, universe)
+        p = self.used_values(p)
         return [n for h in self.history for n in _needs_of(h, p, ctx)]
+
+    def used_values(self, p: Mapping[str, Any]) -> dict[str, Any]:
+        """``p`` with the series the study does not use (:attr:`Symbol.used_if`) set to None."""
+        out = dict(p)
+        for prm in self.params:
+            if isinstance(prm, Symbol) and not prm.used(p):
+                out[prm.name] = None
+        return out
 
     def _coverage_problems(self, p, ctx, coverage) -> list[str]:
         try:
+            p = self.used_values(p)
             needs = [n for h in self.history for n in _needs_of(h, p, ctx)]
         except ValidationError as exc:
             return [str(exc)]
@@ -661,12 +681,13 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
         evs += v if isinstance(v, list) else ([v] if v else [])
     wins = [p[n] for n in h.windows if p.get(n) is not None]
     wins += [(-int(p[n]), -1) for n in h.sessions_before if p.get(n) is not None]
+    wins += [(0, int(p[n])) for n in h.sessions_after if p.get(n) is not None]
     dated = [Need(sym, p[d], p[d], f"{d} {p[d]:%Y-%m-%d}") for d in h.dates
              if p.get(d) is not None for sym in dict.fromkeys(syms)]
     if not (syms and evs and wins):
         return dated
     lo, hi = min(w[0] for w in wins), max(w[1] for w in wins)
-    named = ", ".join(h.windows + h.sessions_before)
+    named = ", ".join(h.windows + h.sessions_before + h.sessions_after)
     uni = ctx.universe.set_index("symbol")
     out = []
     for sym in dict.fromkeys(syms):

@@ -16,6 +16,13 @@ and the 9 April pause) fix every date of the report, on the exchange calendar of
   relative to the selloff's day 0; the estimation period is the ``estimation_sessions`` sessions
   ending on the pre-event close.
 
+Refused before any work (the contract): indices on exchanges where either event has a different
+day 0 (one set of event-day dummies would put one market's rebound on another's selloff day; give
+``selloff_days`` and ``rebound_days`` to override), a non-price series leading ``cross_assets``, a
+post-shock period under 3 sessions, two checkpoints on one date, and a trough search or checkpoint
+window the data cannot fill (a checkpoint after a series' data end gets a note, never the last
+close in its place). The market proxy is loaded only for ``model = "market"``.
+
 Raw dates (``reference_date``, ``selloff_days``, ``rebound_days``) remain possible as optional
 overrides. Drawdowns follow the one rule of :func:`tradeshock.analyses.anatomy.drawdown_table`
 (a checkpoint before the trough is a note, not a crash). Event-dummy regressions (Karafiath 1988)
@@ -38,7 +45,7 @@ from tradeshock.analyses import crossasset
 from tradeshock.analyses.anatomy import drawdown_table
 from tradeshock.analyses.contract import (
     Choice, Contract, Date, Event, EventRef, History, Integer, Param, Symbol, Symbols, Window,
-    _Bad, _Context,
+    _as_list, _Bad, _Context,
 )
 from tradeshock.core.tables import Table
 from tradeshock.engine import regression
@@ -63,6 +70,8 @@ class Dates(Param):
     min_items: int = 1
 
     def parse(self, value: Any, ctx: _Context) -> list[pd.Timestamp]:
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = _as_list(value, self.name)  # papermill -p NAME '["2025-04-03"]'
         items = [value] if isinstance(value, str) and "," not in value else value
         if isinstance(items, str):
             items = [v.strip() for v in items.split(",") if v.strip()]
@@ -96,8 +105,10 @@ class Checkpoints(Param):
         from tradeshock.analyses.contract import _event_ref
         from tradeshock.events.schema import is_iso_date
 
-        if isinstance(value, str):
-            items: list = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, str) and value.strip().startswith("["):
+            items: list = _as_list(value, self.name)  # papermill -p NAME '["rebound", 18]'
+        elif isinstance(value, str):
+            items = [v.strip() for v in value.split(",") if v.strip()]
         else:
             items = list(value) if isinstance(value, (list, tuple)) else [value]
         if not items:
@@ -175,6 +186,8 @@ class Plan:
     post: tuple[pd.Timestamp, pd.Timestamp]
     estimation: tuple[pd.Timestamp, pd.Timestamp]
     estimation_sessions: int
+    #: checkpoints given twice in other words (``"rebound"`` and the offset of its day 0)
+    same_checkpoints: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> pd.Timestamp:
@@ -231,6 +244,7 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
            [_at(common, common[common >= r0][0], k, "rebound_sessions")
             for k in range(int(p["rebound_sessions"]))])
     checkpoints: dict[str, pd.Timestamp | None] = {}
+    same: list[str] = []
     for c in p["checkpoints"]:
         if c.kind == "end":
             checkpoints["end of data"] = None
@@ -242,7 +256,11 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
             d = _at(sess, s0, c.value, "checkpoints")
         else:
             d = c.value
-        checkpoints[f"{d:%-d %b}" if d.year == s0.year else f"{d:%-d %b %Y}"] = d
+        label = f"{d:%-d %b}" if d.year == s0.year else f"{d:%-d %b %Y}"
+        if label in checkpoints:
+            given = f"{c.value:%Y-%m-%d}" if c.kind == "date" else str(c.value)
+            same.append(f"{given} ({label})")
+        checkpoints[label] = d
     checkpoints = dict(sorted(checkpoints.items(), key=lambda kv: (kv[1] is None, kv[1])))
     tw, pw, n = p["table_window"], p["post_window"], int(p["estimation_sessions"])
     if p.get("reference_date"):
@@ -256,7 +274,35 @@ def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame
                 _at(sess, s0, p["trough_within"], "trough_within"), checkpoints,
                 (_at(sess, s0, tw[0], "table_window"), _at(sess, s0, tw[1], "table_window")),
                 (_at(sess, s0, pw[0], "post_window"), _at(sess, s0, pw[1], "post_window")),
-                est, n)
+                est, n, same)
+
+
+def _calendar_problems(p: Mapping[str, Any], plan: Plan) -> list[tuple[str, str, str]]:
+    """Indices whose exchanges put an event's day 0 on different dates cannot share one set of
+    event-day dummies (one market's rebound day would be another's selloff day)."""
+    if p.get("selloff_days") and p.get("rebound_days") or len(plan.references) < 2:
+        return []
+    from tradeshock.events import load_events
+
+    ev = load_events()
+    out = []
+    for what, ref in (("selloff", plan.selloff), ("rebound", plan.rebound)):
+        d0 = {code: align(ref.event_id, code, events=ev).day0 for code in plan.references}
+        if len(set(d0.values())) > 1:
+            by = "; ".join(f"{', '.join(s for s in p['indices'] if _cal(s) == code)} ({code}) "
+                           f"day 0 {d:%Y-%m-%d}" for code, d in d0.items())
+            out.append(("indices", f"mix exchanges on which the {what} event ({ref.label}) has "
+                        f"different days 0: {by}; one set of event-day dummies would put one "
+                        f"market's {what} session on another's wrong day",
+                        "study indices of exchanges that share both events' day 0 in one run "
+                        "(render the others separately), or give selloff_days and rebound_days"))
+    return out
+
+
+def _cal(symbol: str) -> str:
+    from tradeshock.data.universe import load_universe
+
+    return _calendar_of(symbol, load_universe())
 
 
 def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -269,12 +315,21 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     except _Outside as exc:
         return [(exc.param, f"= {p[exc.param]!r} {exc}", "give a smaller value (the data may "
                  "cover even less: `tradeshock data status` lists each series' range)")]
-    out = []
+    out = _calendar_problems(p, plan)
     if plan.rebound_day0 <= plan.selloff_day0 and not p.get("rebound_days"):
         out.append(("rebound_event", f"= {plan.rebound.label} has day 0 "
                     f"{plan.rebound_day0:%Y-%m-%d}, not after the selloff's day 0 "
                     f"{plan.selloff_day0:%Y-%m-%d} on {plan.calendar}",
                     "choose a rebound event after the selloff event"))
+        return out  # the selloff sessions follow from the order: no second, derived problem
+    if plan.same_checkpoints:
+        out.append(("checkpoints", f"name a date twice: {', '.join(plan.same_checkpoints)} falls "
+                    "on a date another checkpoint already names", "list each date once"))
+    pw = p["post_window"]
+    if pw[1] - pw[0] < 2:
+        out.append(("post_window", f"= {pw[0]}:{pw[1]} has {pw[1] - pw[0] + 1} session(s); a "
+                    "correlation needs at least 3 common dates", "give at least 3 sessions, "
+                    "e.g. 0:18"))
     if not plan.selloff_days:
         out.append(("selloff_sessions", "leaves no selloff session",
                     "give selloff_sessions or a later rebound event"))
@@ -285,6 +340,13 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if plan.selloff_days and plan.reference >= plan.selloff_days[0]:
         out.append(("reference_date", f"{plan.reference:%Y-%m-%d} is not before the first "
                     "selloff session", "give the last close before the selloff"))
+    lead = p["cross_assets"][0]
+    uni = load_universe().set_index("symbol")
+    if lead in uni.index and uni.at[lead, "measure"] != "simple_return":
+        out.append(("cross_assets", f"starts with {lead!r}, a {uni.at[lead, 'measure']} series; "
+                    "the first series is the one the others are correlated with and the 'sell "
+                    "America' test reads as stocks", "put an equity index or another price series "
+                    f"first, e.g. [{p['indices'][0]!r}, {lead!r}, ...]"))
     if p["model"] == "market" and p["market_symbol"] in p["indices"]:
         out.append(("market_symbol", f"= {p['market_symbol']!r} is also one of the indices (its "
                     "abnormal return would be zero by construction)",
@@ -314,13 +376,16 @@ PARAMETERS = Contract(
                hi=500),
         Integer("estimation_sessions", help="sessions ending on the pre-event close", lo=30),
         Choice("model", help="mean or market", choices=("mean", "market")),
-        Symbol("market_symbol", help="the market proxy of model 'market'", priced=True),
+        Symbol("market_symbol", help="the market proxy of model 'market'", priced=True,
+               used_if=("model", "market")),
         Date("reference_date", help="a pre-event close date (override)", optional=True),
         Dates("selloff_days", help="selloff session dates (override)", optional=True),
         Dates("rebound_days", help="rebound session dates (override)", optional=True),
     ],
-    history=[History(("indices", "cross_assets"), ("selloff_event",),
-                     ("table_window", "post_window"), sessions_before=("estimation_sessions",))],
+    history=[History(("indices", "cross_assets", "market_symbol"), ("selloff_event",),
+                     ("table_window", "post_window"), sessions_before=("estimation_sessions",)),
+             # the trough is looked for in the indices' data: never past their end
+             History(("indices",), ("selloff_event",), (), sessions_after=("trough_within",))],
     checks=[_order_problems],
 )
 
@@ -572,6 +637,21 @@ def _first(study: SelloffStudy, test) -> str | None:
     return next((s for s in study.cross_assets[1:] if test(s)), None)
 
 
+def _day(d: pd.Timestamp, plan: Plan) -> str:
+    """``9 April``, or ``4 January 2027`` outside the selloff's year."""
+    return f"{d:%-d %B}" if d.year == plan.selloff_day0.year else f"{d:%-d %B %Y}"
+
+
+def _why_no_share(row: pd.Series, label: str, when: pd.Timestamp | None, name: str) -> str:
+    """Why ``recovered by <label>`` is empty for this row (the drawdown table's note)."""
+    note = str(row.get("note", ""))
+    if note.startswith("no loss"):
+        return "no loss"
+    if when is not None and f"checkpoint {label} (" in note and "after the data end" in note:
+        return f"after the {name}'s data end, {row['data end']:%-d %B %Y}"
+    return f"before the {name}'s trough, {row['trough date']:%-d %B}"
+
+
 def _drawdown_lines(study: SelloffStudy) -> list[str]:
     rec, lead = study.drawdowns, study.lead
     name = study.names[lead]
@@ -579,35 +659,44 @@ def _drawdown_lines(study: SelloffStudy) -> list[str]:
     if pd.isna(row["trough date"]):
         return [f"- The drawdown of the {name} could not be measured: {row['note']}."]
     ref = row["reference date"]
-    lines = [f"- From the {ref:%-d %B} close the {name} fell {abs(row['drawdown (%)']):.1f}% to "
-             f"its trough on {row['trough date']:%-d %B}"]
+    if row["drawdown (%)"] >= 0:
+        lines = [f"- The {name} never closed below its {ref:%-d %B %Y} close up to "
+                 f"{study.plan.trough_by:%-d %B %Y}: its lowest close after it, on "
+                 f"{row['trough date']:%-d %B}, was {row['drawdown (%)']:+.1f}% against it, so "
+                 "there is no loss to recover"]
+    else:
+        lines = [f"- From the {_day(ref, study.plan)} close the {name} fell "
+                 f"{abs(row['drawdown (%)']):.1f}% to its trough on "
+                 f"{_day(row['trough date'], study.plan)}"]
     ok = rec.dropna(subset=["drawdown (%)"])
     if len(ok) > 1:
         deep = ok["drawdown (%)"].idxmin()
+        dd = ok.loc[deep, "drawdown (%)"]
         lines[0] += (f"; the deepest drawdown of the {len(ok)} indices was the "
-                     f"{study.names[deep]}'s ({ok.loc[deep, 'drawdown (%)']:.1f}%)")
+                     f"{study.names[deep]}'s ({dd:.1f}%)" if dd < 0 else
+                     f"; none of the {len(ok)} indices closed below its pre-event close")
     lines[0] += "."
-    parts, before = [], []
+    if row["drawdown (%)"] >= 0:
+        return lines
+    parts, missing = [], []
     for label, when in study.plan.checkpoints.items():
         v = row[f"recovered by {label} (% of loss)"]
         if pd.isna(v):
-            before.append(label)
+            missing.append(f"{label} ({_why_no_share(row, label, when, name)})")
         elif when is None:
             parts.append(f"{v:.0f}% by the end of its data ({row[f'{label} date']:%-d %B %Y})")
         else:
-            parts.append(f"{v:.0f}% by the {row[f'{label} date']:%-d %B} close")
+            parts.append(f"{v:.0f}% by the {_day(row[f'{label} date'], study.plan)} close")
     if parts:
         lines.append(f"- Share of the {name}'s loss won back: " + ", ".join(parts) + ".")
-    if before:
-        lines.append(f"- No recovered share at {', '.join(before)}: that checkpoint comes "
-                     f"before the {name}'s trough ({row['trough date']:%-d %B}), so it measures "
-                     "no recovery.")
+    if missing:
+        lines.append(f"- No recovered share at {', '.join(missing)}.")
     dated = [k for k, w in study.plan.checkpoints.items() if w is not None]
     if dated and len(ok) > 1:
         col = rec[f"recovered by {dated[-1]} (% of loss)"].dropna()
         if len(col) > 1:
-            when = study.plan.checkpoints[dated[-1]]
-            lines.append(f"- Across the {len(ok)} indices the share recovered by {when:%-d %B} "
+            when = _day(study.plan.checkpoints[dated[-1]], study.plan)
+            lines.append(f"- Across the {len(col)} indices the share recovered by {when} "
                          f"ranged from {col.min():.0f}% to {col.max():.0f}%.")
     return lines
 

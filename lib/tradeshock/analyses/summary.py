@@ -9,13 +9,17 @@ Every headline is computed from the parameters and the data:
   simple returns, each with the Brown and Warner (1985) t test; the sector ETFs' selloff CARs from
   a market model against the index (per-security CAR test with the estimation-error term,
   Campbell, Lo and MacKinlay 1997, eq. 4.4.19);
+* sector ETFs must trade on the index's exchange calendar (refused otherwise: a market model
+  needs returns of the same sessions, and day 0 differs by exchange);
 * the drawdown runs from the highest close of the ``record_lookback`` sessions before the
   selloff's day 0 to the trough up to day ``+trough_within`` (the one rule of
   :func:`tradeshock.analyses.anatomy.drawdown_table`);
 * the whole-calendar headline (issue 18) pools the index's reactions to every event session of the
   calendar by direction (sessions as units) and tests "TACO" (do escalation reactions shrink
   through 2025?) with :mod:`tradeshock.analyses.sessions`, :mod:`~tradeshock.analyses.
-  calendar_study` and :mod:`~tradeshock.analyses.taco`; notebook 07 has the whole study.
+  calendar_study` and :mod:`~tradeshock.analyses.taco`; notebook 07 has the whole study. Its
+  returns are loaded apart from the preamble (:func:`calendar_returns`, from further back); their
+  ``attrs`` say what and from where, for ``Setup.also_loaded`` (the provenance records the load).
 
 Units: returns, ARs and CARs are simple returns as fractions in frames, percent in tables and
 text; the TACO slope is in percentage points per 30 days.
@@ -57,6 +61,14 @@ __all__ = ["PARAMETERS", "CALENDAR_SINCE", "SummaryStudy", "CalendarHeadline", "
 CALENDAR_SINCE = "2023-10-02"
 
 
+def _shorten(text: str, width: int) -> str:
+    """``text`` cut on a word boundary to at most ``width`` characters, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0].rstrip(" ,;:(")
+    return cut + "…"
+
+
 def _pv(p: float) -> str:
     """``p < 0.001`` or ``p = 0.024``."""
     text = fmt_p(p)
@@ -84,6 +96,13 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if p["index_symbol"] in p["sector_etfs"]:
         return [("sector_etfs", f"list the index {p['index_symbol']!r} itself (its market-model "
                  "CAR would be zero by construction)", "drop it from sector_etfs")]
+    other = [f"{s} ({_calendar_of(s, uni)})" for s in p["sector_etfs"]
+             if _calendar_of(s, uni) != cal]
+    if other:
+        return [("sector_etfs", f"lists {', '.join(other)}, which trade on another exchange "
+                 f"calendar than the index {p['index_symbol']!r} ({cal}); a market model against "
+                 "the index needs returns of the same sessions, and day 0 differs by exchange",
+                 "give sector ETFs of the index's exchange, or sector_etfs = [] (none)")]
     return []
 
 
@@ -109,10 +128,13 @@ PARAMETERS = Contract(
         Window("calendar_car_window", help="the CAR window of the whole-calendar study"),
     ],
     rules=[before("estimation_window", "event_window")],
-    history=[History(("index_symbol", "sector_etfs"), ("selloff_event", "rebound_event"),
-                     ("estimation_window", "event_window")),
+    # the CAR path (event_window) is the index's, around the selloff only; the sector ETFs need
+    # the estimation window (their selloff CAR ends before the rebound's day 0)
+    history=[History(("index_symbol",), ("selloff_event",), ("estimation_window", "event_window")),
+             History(("index_symbol", "sector_etfs"), ("selloff_event", "rebound_event"),
+                     ("estimation_window",)),
              History(("index_symbol",), ("selloff_event",), (),
-                     sessions_before=("record_lookback",))],
+                     sessions_before=("record_lookback",), sessions_after=("trough_within",))],
     checks=[_order_problems],
 )
 
@@ -195,11 +217,11 @@ class SummaryStudy:
                      notes=["AR: constant-mean model; t: Brown–Warner (1985) test against the "
                             "index's estimation-window volatility; two-sided p."])
 
-    def path_title(self, width: int = 48) -> str:
-        """Title of the CAR-path figure (the event's title cut to ``width`` characters)."""
-        t = self.selloff.title
-        t = t if len(t) <= width else t[:width - 1].rstrip() + "…"
-        return f"{self.name}: cumulative abnormal return around day 0 of {t}"
+    def path_title(self, width: int = 70) -> str:
+        """Title of the CAR-path figure on two lines: the index, then the event's title cut on a
+        word boundary to ``width`` characters (a one-line title ran past the figure)."""
+        return (f"{self.name}: cumulative abnormal return around day 0 of\n"
+                f"{_shorten(self.selloff.title, width)}")
 
     def paths(self) -> pd.DataFrame:
         return ar_paths(self.path_result)
@@ -207,6 +229,10 @@ class SummaryStudy:
     def sector_line(self) -> str:
         if self.sectors is None or self.sectors.empty:
             return "No sector ETF was studied."
+        if len(self.sectors) == 1:
+            one = self.sectors.iloc[0]
+            return (f"One sector ETF: {one['security']} {100 * one['car']:.2f}% "
+                    f"({_pv(one['p'])}).")
         lo, hi = self.sectors.iloc[0], self.sectors.iloc[-1]
         return (f"Lowest: {lo['security']} {100 * lo['car']:.2f}% ({_pv(lo['p'])}); "
                 f"highest: {hi['security']} {100 * hi['car']:.2f}% ({_pv(hi['p'])}).")
@@ -257,7 +283,7 @@ def path_annotation(study: SummaryStudy) -> tuple[int, float, str] | None:
     if day not in pth.index:
         return None
     return day, 100 * float(pth.loc[day, "car"]), \
-        f"{study.rebound.title[:40]} ({study.rebound_day0:%-d %b})"
+        f"{_shorten(study.rebound.title, 40)} ({study.rebound_day0:%-d %b})"
 
 
 def timeline_span(study: SummaryStudy, marks: Sequence[tuple], months: int = 1):
@@ -356,7 +382,12 @@ def calendar_returns(symbol: str, calendar: str, estimation: tuple[int, int] = (
     start = min(need, pd.Timestamp(CALENDAR_SINCE))
     inp = load_calendar_inputs([symbol], raw_series={}, proxy=None,
                                start=f"{start:%Y-%m-%d}", calendar=calendar)
-    return inp.returns[symbol]
+    out = inp.returns[symbol]
+    # what a report records about this load (it is not the preamble's): Setup.also_loaded
+    name = inp.names.get(symbol, symbol) if isinstance(inp.names, Mapping) else symbol
+    out.attrs.update(what=f"whole-calendar returns of {name} ({calendar} sessions)",
+                     source=str(inp.source).removeprefix("Market data: "))
+    return out
 
 
 def calendar_headline(returns: pd.Series, symbol: str, name: str, calendar: str,

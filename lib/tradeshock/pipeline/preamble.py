@@ -50,6 +50,8 @@ class Setup:
     names: dict[str, str]
     universe: pd.DataFrame
     needs: list[Need] = field(default_factory=list)
+    #: Data loaded apart from the preamble (:meth:`also_loaded`), one text each.
+    extra_sources: list[str] = field(default_factory=list)
 
     @property
     def last_dates(self) -> dict[str, pd.Timestamp]:
@@ -67,7 +69,21 @@ class Setup:
     def source_line(self, note: str = "") -> str:
         """The source line of figures and tables: sources, then an optional note."""
         text = source_summary(self.prices, as_of=False)
+        if self.extra_sources:
+            text = f"{text.rstrip('.')}; {'; '.join(self.extra_sources)}."
         return f"{text} {note}".strip()
+
+    def also_loaded(self, what: str, data: pd.Series | pd.DataFrame, source: str,
+                    show: bool = True) -> None:
+        """Record data loaded apart from the preamble (e.g. a longer history of one series for
+        another study): ``what`` it is, its first and last date, and its ``source`` join the
+        source line, and the provenance is recorded again (``also_loaded``)."""
+        idx = data.dropna(how="all").index if len(data) else data.index
+        span = f", {idx[0]:%Y-%m-%d} to {idx[-1]:%Y-%m-%d}" if len(idx) else ", no rows"
+        self.extra_sources.append(f"{what}: {source.rstrip('. ')}{span}")
+        if show:
+            record(as_of=self.as_of, source=self.source_line(), as_of_detail=self.as_of_text(),
+                   also_loaded="; ".join(self.extra_sources))
 
     def info(self, symbol: str) -> dict[str, Any]:
         """The universe row of ``symbol`` (name, units, exchange_calendar, ...)."""
@@ -104,7 +120,7 @@ def as_of_text(last: Mapping[str, pd.Timestamp], names: Mapping[str, str] | None
 def _symbols(contract: Contract, p: Parameters) -> list[str]:
     out: list[str] = []
     for param in contract.params:
-        if isinstance(param, Symbol):
+        if isinstance(param, Symbol) and param.used(p):  # not a proxy the model does not use
             v = p.get(param.name)
             out += v if isinstance(v, list) else ([v] if v else [])
     return list(dict.fromkeys(out))
