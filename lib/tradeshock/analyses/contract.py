@@ -277,9 +277,16 @@ class Window(Param):
 
     lo: int | None = None
     hi: int | None = None
+    #: The fewest sessions the window may hold (e.g. the engine's 30 estimation rows), or None.
+    min_length: int | None = None
 
     def parse(self, value: Any, ctx: _Context) -> tuple[int, int]:
-        return _window(value, self.lo, self.hi)
+        a, b = _window(value, self.lo, self.hi)
+        if self.min_length is not None and b - a + 1 < self.min_length:
+            raise _Bad(f"= {_show(value)} holds {b - a + 1} sessions, fewer than the "
+                       f"{self.min_length} needed", f"give at least {self.min_length} sessions, "
+                       f"e.g. {b - self.min_length + 1}:{b} or longer")
+        return a, b
 
 
 @dataclass(frozen=True)

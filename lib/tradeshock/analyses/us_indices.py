@@ -45,11 +45,15 @@ from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError, TradeshockError, ValidationError
 from tradeshock.events.align import Alignment, align, event_window
 
-__all__ = ["PARAMETERS", "IndexStudy", "Drawdown", "study_indices", "daily_table",
+__all__ = ["PARAMETERS", "IndexStudy", "Drawdown", "study_indices", "daily_table", "daily_spans",
            "drawdown", "plot_paths_of", "plot_rebased", "test_tables", "describe",
            "explore_car", "explore_panel", "PATHS"]
 
 MODELS = ("mean", "market_adjusted", "market")
+#: The fewest estimation-window sessions a study may ask for: the engine's default
+#: ``min_estimation_obs`` of :func:`~tradeshock.engine.study.event_study` (a shorter window
+#: could only give a report without results, so the contract refuses it before any work).
+MIN_ESTIMATION_SESSIONS = 30
 
 
 def _calendars(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -69,6 +73,10 @@ def _market_needed(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if values["model"] != "mean" and values.get("market_symbol") is None:
         return [("market_symbol", f"is None, but model {values['model']!r} needs a market proxy",
                  "give a market series, e.g. 'ACWI', or use model 'mean'")]
+    if values["model"] != "mean" and values["market_symbol"] in values["symbols"]:
+        return [("market_symbol", f"= {values['market_symbol']!r} is also in symbols: under "
+                 f"model {values['model']!r} its abnormal return would be zero by construction",
+                 "use a market proxy that is not studied (e.g. 'ACWI'), or drop it from symbols")]
     return []
 
 
@@ -97,7 +105,8 @@ PARAMETERS = Contract(
         Choice("model", help="the normal-return model", choices=MODELS),
         Symbol("market_symbol", help="the market proxy of the market models (None: no market "
                "model)", priced=True, optional=True),
-        Window("estimation_window", help="the estimation window"),
+        Window("estimation_window", help="the estimation window",
+               min_length=MIN_ESTIMATION_SESSIONS),
         Window("event_window", help="the event window"),
         Windows("car_windows", help="CAR windows inside the event window"),
         Window("daily_window", help="sessions around the first and last event in the daily "
@@ -214,10 +223,9 @@ def daily_table(returns: pd.DataFrame, levels: pd.DataFrame, study: IndexStudy,
     """Daily simple returns (percent) of the studied series from day ``window[0]`` of the first
     event to day ``window[1]`` of the last (sessions of the study's calendar), with the closing
     level of ``level_symbol`` (e.g. the VIX) beside them."""
-    als = sorted(study.alignments.values(), key=lambda a: a.day0)
-    first = event_window(als[0], study.calendar, (window[0], window[0]))["session"].iloc[0]
-    last = event_window(als[-1], study.calendar, (window[1], window[1]))["session"].iloc[0]
-    frame = returns.loc[first:last, study.symbols].dropna(how="all")
+    blocks = daily_spans(study, window)
+    first, last = blocks[0][0], blocks[-1][1]
+    frame = pd.concat([returns.loc[a:b, study.symbols] for a, b in blocks]).dropna(how="all")
     frame = frame.rename(columns=study.names)
     formats = {study.names[s]: "pct" for s in study.symbols}
     if level_symbol is not None:
@@ -225,11 +233,41 @@ def daily_table(returns: pd.DataFrame, levels: pd.DataFrame, study: IndexStudy,
         frame[col] = levels[level_symbol].reindex(frame.index)
         formats[col] = "num:2"
     frame.index.name = "date"
-    return Table(frame, caption=f"Daily returns from {first:%-d %b} to {last:%-d %b %Y}, percent"
+    span = (f"from {first:%-d %b} to {last:%-d %b %Y}" if len(blocks) == 1 else
+            f"days {window_label(*window)} around each event ("
+            + ", ".join(f"{a:%-d %b %Y}–{b:%-d %b %Y}" for a, b in blocks) + ")")
+    return Table(frame, caption=f"Daily returns {span}, percent"
                  + (f"; {study.names.get(level_symbol, level_symbol)} as its closing level"
                     if level_symbol else ""), formats=formats,
                  notes=["Close-to-close simple returns on each series' own sessions; a dash: "
                         "no close that day."])
+
+
+#: Blocks of the daily table closer than this many sessions are shown as one span.
+DAILY_MERGE_SESSIONS = 5
+
+
+def daily_spans(study: IndexStudy, window: tuple[int, int]) -> list[tuple[pd.Timestamp,
+                                                                          pd.Timestamp]]:
+    """The (first, last) sessions of the daily table: day ``window[0]`` to ``window[1]`` around
+    each event's day 0 on the study's calendar, in date order; spans that overlap or lie fewer
+    than :data:`DAILY_MERGE_SESSIONS` sessions apart are joined into one (so events a week apart
+    show every session between them, events months apart do not fill the table with the months
+    between)."""
+    from tradeshock.data.calendars import get_calendar
+
+    sessions = pd.DatetimeIndex(get_calendar(study.calendar).sessions)
+    spans = sorted((event_window(a, study.calendar, (window[0], window[0]))["session"].iloc[0],
+                    event_window(a, study.calendar, (window[1], window[1]))["session"].iloc[0])
+                   for a in study.alignments.values())
+    out = [spans[0]]
+    for a, b in spans[1:]:
+        prev_a, prev_b = out[-1]
+        if sessions.get_loc(a) - sessions.get_loc(prev_b) <= DAILY_MERGE_SESSIONS:
+            out[-1] = (prev_a, max(prev_b, b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def test_tables(study: IndexStudy, event_id: str) -> list[Table]:
@@ -399,14 +437,26 @@ def _drawdown_sentence(dd: Drawdown) -> str:
         return "- No series could be measured for the drawdown."
     lo, hi = t["drawdown (%)"].idxmin(), t["drawdown (%)"].idxmax()
     troughs = sorted({f"{d:%-d %b %Y}" for d in pd.to_datetime(t["trough date"])})
-    fall = (f"the falls to the low ran from {t.at[hi, 'drawdown (%)']:.1f}% "
-            f"({dd.names.get(hi, hi)}) to {t.at[lo, 'drawdown (%)']:.1f}% "
-            f"({dd.names.get(lo, lo)})" if len(t) > 1 else
-            f"the {dd.names.get(lo, lo)} fell {abs(t.at[lo, 'drawdown (%)']):.1f}% to its low")
+    d_lo, d_hi = t.at[lo, "drawdown (%)"], t.at[hi, "drawdown (%)"]
+    n_lo, n_hi = dd.names.get(lo, lo), dd.names.get(hi, hi)
+    if d_hi < 0:  # every series fell below the reference
+        fall = (f"the falls to the low ran from {d_hi:.1f}% ({n_hi}) to {d_lo:.1f}% ({n_lo})"
+                if len(t) > 1 else f"the {n_lo} fell {abs(d_lo):.1f}% to its low")
+    elif d_lo >= 0:  # none did: no drawdown to speak of
+        fall = ("no series closed below it; their lowest closes were "
+                f"{d_lo:+.1f}% ({n_lo}) to {d_hi:+.1f}% ({n_hi}) from it" if len(t) > 1 else
+                f"the {n_lo} never closed below it; its lowest close was {d_lo:+.1f}% from it")
+    else:
+        fall = (f"the lowest closes ran from {d_hi:+.1f}% ({n_hi}, which never closed below "
+                f"it) to {d_lo:+.1f}% ({n_lo})")
     text = (f"- Reference close: {dd.how}. From it, {fall} (lowest close from day 0 to "
             f"{dd.trough_by:%-d %b %Y}: {', '.join(troughs)}).")
     back = []
     for s, r in t.iterrows():
+        if r["drawdown (%)"] >= 0:
+            back.append(f"{dd.names.get(s, s)} stayed at or above the reference close from "
+                        "day 0 on")
+            continue
         pre, ref = r["regained pre-shock close"], r["regained reference"]
         back.append(f"{dd.names.get(s, s)} regained its {dd.pre_shock:%-d %b} close "
                     + (f"on {pd.Timestamp(pre):%-d %b %Y}" if pd.notna(pre) else
@@ -425,6 +475,10 @@ def _level_sentence(levels: pd.DataFrame, symbol: str, name: str, study: IndexSt
     if span.empty:
         return f"- {name}: no level between {first:%-d %b %Y} and {als[-1].day0:%-d %b %Y}."
     top = span.idxmax()
+    if top == span.index[0]:  # no peak after the first close: say where it went instead
+        return (f"- {name} closed at {span.iloc[0]:.2f} on {span.index[0]:%-d %b %Y}, its "
+                f"highest close from day -1 of the first to day 0 of the last event studied, "
+                f"and at {span.iloc[-1]:.2f} on {span.index[-1]:%-d %b %Y}.")
     return (f"- {name} closed at {span.iloc[0]:.2f} on {span.index[0]:%-d %b %Y} and peaked at "
             f"{span[top]:.2f} on {top:%-d %b %Y} (between day -1 of the first and day 0 of the "
             "last event studied).")
