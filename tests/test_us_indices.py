@@ -235,3 +235,76 @@ def test_bad_02_values_are_refused_before_a_kernel_starts(tmp_path, monkeypatch)
     with pytest.raises(ValidationError, match="different exchange calendars|market_symbol"):
         R.render_notebooks([nb], tmp_path, params={"02_us_indices": {
             "symbols": ["^GSPC", "^N225"]}})
+
+
+# ---- other parameters, as an analyst would try them (helper fa)
+def test_daily_table_of_events_months_apart_is_one_block_per_event(events):
+    r = _returns()
+    levels = 100 * (1 + r).cumprod()
+    st = _study(r, evs=("china_34", "geneva"), events=events)
+    # day 0: 4 Apr and 12 May 2025 (XNYS): 25 sessions apart, so two blocks, not the month between
+    assert U.daily_spans(st, (-1, 1)) == [
+        (pd.Timestamp("2025-04-03"), pd.Timestamp("2025-04-07")),
+        (pd.Timestamp("2025-05-09"), pd.Timestamp("2025-05-13"))]
+    table = U.daily_table(r, levels, st, (-1, 1))
+    t = table.to_frame()
+    assert list(t.index.strftime("%Y-%m-%d")) == ["2025-04-03", "2025-04-04", "2025-04-07",
+                                                  "2025-05-09", "2025-05-12", "2025-05-13"]
+    assert "days -1..+1 around each event (3 Apr 2025–7 Apr 2025, 9 May 2025–13 May 2025)" in (
+        table.caption)
+    # events a few sessions apart (Liberation Day 3 Apr, the pause 9 Apr) stay one span
+    near = _study(r, evs=("liberation_day", "pause"), events=events)
+    assert U.daily_spans(near, (-1, 1)) == [(pd.Timestamp("2025-04-02"),
+                                             pd.Timestamp("2025-04-10"))]
+    assert U.daily_table(r, levels, near, (-1, 1)).caption.startswith(
+        "Daily returns from 2 Apr to 10 Apr 2025")
+
+
+def test_drawdown_sentence_when_no_series_fell_below_the_reference(events):
+    lv = _levels()
+    # reference on a low close long before: every later close is above it (a "drawdown" > 0)
+    lv.loc["2024-12-20"] = 40.0
+    dd = U.drawdown(lv, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                    pd.Timestamp("2024-12-20"), calendar_frame=events)
+    assert (dd.table["drawdown (%)"] > 0).all()
+    text = U._drawdown_sentence(dd)
+    assert "fell" not in text and "falls" not in text and "regained" not in text
+    assert "no series closed below it" in text
+    assert "+50.0% (Index A) to +87.5% (Index B)" in text          # 60/40 - 1, 75/40 - 1
+    assert "Index A stayed at or above the reference close from day 0 on" in text
+    one = U.drawdown(lv, ["BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                     pd.Timestamp("2024-12-20"), calendar_frame=events)
+    assert "the Index B never closed below it; its lowest close was +87.5%" in (
+        U._drawdown_sentence(one))
+    # one fell, one did not: signs shown, nothing called a fall that was not
+    lv2 = _levels()
+    lv2.loc["2024-12-20"] = [70.0, 70.0]
+    mixed = U.drawdown(lv2, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                       pd.Timestamp("2024-12-20"), calendar_frame=events)
+    text = U._drawdown_sentence(mixed)
+    assert "from +7.1% (Index B, which never closed below it) to -14.3% (Index A)" in text
+    assert "Index B stayed at or above" in text and "Index A regained" in text
+
+
+def test_level_sentence_when_the_first_close_is_the_highest(events):
+    r = _returns()
+    lv = pd.DataFrame({"VVV": np.linspace(50.0, 20.0, len(IDX))}, index=IDX)  # falls throughout
+    st = _study(r, evs=("pause",), events=events)
+    text = U._level_sentence(lv, "VVV", "Vol index", st)
+    assert "peaked" not in text
+    assert "its highest close from day -1 of the first to day 0 of the last event" in text
+    assert "on 8 Apr 2025" in text and "on 9 Apr 2025" in text
+
+
+def test_contract_refuses_a_market_proxy_that_is_studied_and_a_short_estimation():
+    base = dict(symbols=["^GSPC", "^IXIC"], vix_symbol=None, events_studied=["geneva"],
+                model="market_adjusted", market_symbol="^GSPC", estimation_window="-200:-11",
+                event_window="-1:3", car_windows=["0:1"], daily_window="0:0",
+                selloff_event="china_34", peak_window="-30:-1", record_date=None,
+                trough_sessions=5)
+    with pytest.raises(ValidationError, match="'market_symbol' = '\\^GSPC' is also in symbols"):
+        U.PARAMETERS.check(base)
+    assert U.PARAMETERS.check(dict(base, market_symbol="ACWI")).market_symbol == "ACWI"
+    assert U.PARAMETERS.check(dict(base, model="mean")).model == "mean"  # mean: no proxy used
+    with pytest.raises(ValidationError, match="holds 29 sessions, fewer than the 30 needed"):
+        U.PARAMETERS.check(dict(base, market_symbol="ACWI", estimation_window="-30:-2"))

@@ -234,7 +234,7 @@ def daily_table(returns: pd.DataFrame, levels: pd.DataFrame, study: IndexStudy,
         formats[col] = "num:2"
     frame.index.name = "date"
     span = (f"from {first:%-d %b} to {last:%-d %b %Y}" if len(blocks) == 1 else
-            f"days {window_label(*window)} around each event ("
+            f"{window_label(*window)} around each event ("
             + ", ".join(f"{a:%-d %b %Y}–{b:%-d %b %Y}" for a, b in blocks) + ")")
     return Table(frame, caption=f"Daily returns {span}, percent"
                  + (f"; {study.names.get(level_symbol, level_symbol)} as its closing level"
