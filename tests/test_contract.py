@@ -111,3 +111,15 @@ def test_load_contract_names_what_is_wrong():
         load_contract("tradeshock.analyses.contract:NOPE")
     with pytest.raises(ValidationError, match="not a Contract"):
         load_contract("tradeshock.analyses.contract:History")
+
+
+def test_a_window_shorter_than_its_minimum_is_refused_with_a_longer_one_to_try():
+    w = Window("estimation_window", min_length=30)
+    assert w.check("-40:-11", None) == (-40, -11)
+    assert w.check("-39:-10", None) == (-39, -10)   # exactly 30 sessions
+    c = Contract("nb", [w])
+    with pytest.raises(ValidationError) as err:
+        c.check({"estimation_window": "-20:-11"})
+    assert ("'estimation_window' = '-20:-11' holds 10 sessions, fewer than the 30 needed. "
+            "Fix: give at least 30 sessions, e.g. -40:-11 or longer.") in str(err.value)
+    assert Window("event_window").check("0:0", None) == (0, 0)   # no minimum by default
