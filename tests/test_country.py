@@ -106,3 +106,12 @@ def test_minimum_estimation_length_is_the_engines_and_is_refused_before_any_work
             "needed. Fix: give at least 30 sessions, e.g. -31:-2 or longer.") in str(err.value)
     assert C.PARAMETERS.check(dict(base, estimation_window="-31:-2")).estimation_window == (-31,
                                                                                             -2)
+
+
+def test_two_events_with_one_day0_are_not_two_results(events):
+    r = _returns({"2025-04-09": 0.05})
+    st = _study(r, ["china_104", "pause"], events=events)
+    f = st.to_frame()
+    assert f["car"].iloc[0] == pytest.approx(f["car"].iloc[1])   # the same sessions
+    assert (f"{_ref('china_104').label} and {_ref('pause').label} share day 0 (9 Apr 2025 on "
+            "XNYS)") in C.describe(st)

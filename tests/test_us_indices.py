@@ -258,6 +258,8 @@ def test_daily_table_of_events_months_apart_is_one_block_per_event(events):
                                              pd.Timestamp("2025-04-10"))]
     assert U.daily_table(r, levels, near, (-1, 1)).caption.startswith(
         "Daily returns from 2 Apr to 10 Apr 2025")
+    assert "day 0 around each event (4 Apr 2025, 12 May 2025)" in U.daily_table(
+        r, levels, st, (0, 0)).caption
 
 
 def test_drawdown_sentence_when_no_series_fell_below_the_reference(events):
@@ -308,3 +310,30 @@ def test_contract_refuses_a_market_proxy_that_is_studied_and_a_short_estimation(
     assert U.PARAMETERS.check(dict(base, model="mean")).model == "mean"  # mean: no proxy used
     with pytest.raises(ValidationError, match="holds 29 sessions, fewer than the 30 needed"):
         U.PARAMETERS.check(dict(base, market_symbol="ACWI", estimation_window="-30:-2"))
+
+
+def test_events_sharing_day0_are_named_as_indistinguishable(events):
+    # China's 104% (8 Apr, untimed: end of day) and the pause (9 Apr, intraday): day 0 = 9 Apr
+    r = _returns()
+    st = _study(r, evs=("china_104", "pause", "china_34"), events=events)
+    text = U.describe(st)
+    assert (f"- {_ref('china_104').label} and {_ref('pause').label} share day 0 (9 Apr 2025 on "
+            "XNYS)") in text
+    assert _ref("china_34").label + " and" not in text
+    assert "share day 0" not in U.describe(_study(r, evs=("china_34", "geneva"), events=events))
+
+
+def test_a_trough_search_past_the_data_is_refused_not_cut():
+    base = dict(symbols=["^GSPC"], vix_symbol=None, events_studied=["geneva"], model="mean",
+                market_symbol=None, estimation_window="-200:-11", event_window="-1:3",
+                car_windows=["0:1"], daily_window="0:0",
+                selloff_event="E2025-10-10-china-100-threat", peak_window="-30:-1",
+                record_date=None, trough_sessions=200)
+    p = U.PARAMETERS.check(base)
+    need = [n for n in U.PARAMETERS.needs(p) if "trough_sessions" in n.why]
+    assert need and need[0].last > pd.Timestamp("2026-07-01")   # 200 sessions after 13 Oct 2025
+    fake = {"^GSPC": (pd.Timestamp("1985-01-02"), pd.Timestamp("2026-06-24"))}
+    with pytest.raises(ValidationError, match=r"peak_window, trough_sessions -30:200 .* needs "
+                       r"\^GSPC from .* to 2026-\d\d-\d\d, but its data cover 1985-01-02 to "
+                       "2026-06-24"):
+        U.PARAMETERS.check(base, coverage=lambda syms: {s: fake[s] for s in syms})

@@ -529,6 +529,9 @@ class History:
     #: :class:`Date` parameters (e.g. an optional reference date, a chart's first and last date)
     #: that the symbols' data must also reach: loaded from, and refused when not covered.
     dates: tuple[str, ...] = ()
+    #: :class:`Integer` parameters that count sessions from day 0 on (a trough searched up to
+    #: N sessions after day 0: the window ``0:N``), so the data must reach that far.
+    sessions_after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -668,12 +671,13 @@ def _needs_of(h: History, p: Mapping[str, Any], ctx: _Context) -> list[Need]:
         evs += v if isinstance(v, list) else ([v] if v else [])
     wins = [p[n] for n in h.windows if p.get(n) is not None]
     wins += [(-int(p[n]), -1) for n in h.sessions_before if p.get(n) is not None]
+    wins += [(0, int(p[n])) for n in h.sessions_after if p.get(n) is not None]
     dated = [Need(sym, p[d], p[d], f"{d} {p[d]:%Y-%m-%d}") for d in h.dates
              if p.get(d) is not None for sym in dict.fromkeys(syms)]
     if not (syms and evs and wins):
         return dated
     lo, hi = min(w[0] for w in wins), max(w[1] for w in wins)
-    named = ", ".join(h.windows + h.sessions_before)
+    named = ", ".join(h.windows + h.sessions_before + h.sessions_after)
     uni = ctx.universe.set_index("symbol")
     out = []
     for sym in dict.fromkeys(syms):

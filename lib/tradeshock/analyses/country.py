@@ -21,6 +21,7 @@ from tradeshock.analyses.anatomy import ar_paths
 from tradeshock.analyses.contract import (
     Contract, EventRef, Events, History, Symbol, Window, before, inside,
 )
+from tradeshock.analyses.overlap import shared_day0_lines
 from tradeshock.core.tables import Table
 from tradeshock.engine.present import window_label
 from tradeshock.engine.results import EventStudyResult
@@ -184,6 +185,8 @@ def describe(study: CountryStudy, alpha: float = 0.05) -> str:
     if len(skipped):
         lines.append("- Not studied: " + "; ".join(f"{r.event} ({r.note})"
                                                  for r in skipped.itertuples()) + ".")
+    lines += shared_day0_lines({e: a.day0 for e, a in study.alignments.items()},
+                               {e: r.label for e, r in study.events.items()}, study.calendar)
     intraday = [study.events[e].label for e, a in study.alignments.items()
                 if a.intraday and not a.untimed]
     if intraday:

@@ -36,6 +36,7 @@ from tradeshock.analyses.contract import (
     Windows, before, inside,
 )
 from tradeshock.analyses.figures import plot_levels, plot_paths
+from tradeshock.analyses.overlap import shared_day0_lines
 from tradeshock.core.tables import Table
 from tradeshock.core.windows import parse_window
 from tradeshock.engine import present
@@ -123,7 +124,8 @@ PARAMETERS = Contract(
         History(("symbols", "market_symbol"), ("events_studied",),
                 ("estimation_window", "event_window", "daily_window")),
         History(("vix_symbol",), ("events_studied",), ("daily_window",)),
-        History(("symbols",), ("selloff_event",), ("peak_window",), dates=("record_date",)),
+        History(("symbols",), ("selloff_event",), ("peak_window",), dates=("record_date",),
+                sessions_after=("trough_sessions",)),
     ],
     checks=[_calendars, _market_needed, _peak_before_day0],
 )
@@ -235,7 +237,8 @@ def daily_table(returns: pd.DataFrame, levels: pd.DataFrame, study: IndexStudy,
     frame.index.name = "date"
     span = (f"from {first:%-d %b} to {last:%-d %b %Y}" if len(blocks) == 1 else
             f"{window_label(*window)} around each event ("
-            + ", ".join(f"{a:%-d %b %Y}–{b:%-d %b %Y}" for a, b in blocks) + ")")
+            + ", ".join(f"{a:%-d %b %Y}" if a == b else f"{a:%-d %b %Y}–{b:%-d %b %Y}"
+                        for a, b in blocks) + ")")
     return Table(frame, caption=f"Daily returns {span}, percent"
                  + (f"; {study.names.get(level_symbol, level_symbol)} as its closing level"
                     if level_symbol else ""), formats=formats,
@@ -436,7 +439,7 @@ def _drawdown_sentence(dd: Drawdown) -> str:
     if t.empty:
         return "- No series could be measured for the drawdown."
     lo, hi = t["drawdown (%)"].idxmin(), t["drawdown (%)"].idxmax()
-    troughs = sorted({f"{d:%-d %b %Y}" for d in pd.to_datetime(t["trough date"])})
+    troughs = [f"{d:%-d %b %Y}" for d in sorted(set(pd.to_datetime(t["trough date"])))]
     d_lo, d_hi = t.at[lo, "drawdown (%)"], t.at[hi, "drawdown (%)"]
     n_lo, n_hi = dd.names.get(lo, lo), dd.names.get(hi, hi)
     if d_hi < 0:  # every series fell below the reference
@@ -489,6 +492,8 @@ def describe(study: IndexStudy, dd: Drawdown | None = None, levels: pd.DataFrame
     """"What the data say": per event the CAAR of each window with two tests and the largest
     day-0 move; the drawdown and recoveries; the level series' path. Markdown bullets."""
     lines = [_event_sentence(study, e, ref) for e, ref in study.events.items()]
+    lines += shared_day0_lines({e: a.day0 for e, a in study.alignments.items()},
+                               {e: r.label for e, r in study.events.items()}, study.calendar)
     if len(study.symbols) < 3:
         lines.append(f"- With {len(study.symbols)} series, the cross-sectional tests have almost "
                      "no power; read the time-series tests (Brown–Warner, Patell) instead.")
