@@ -115,3 +115,15 @@ def test_two_events_with_one_day0_are_not_two_results(events):
     assert f["car"].iloc[0] == pytest.approx(f["car"].iloc[1])   # the same sessions
     assert (f"{_ref('china_104').label} and {_ref('pause').label} share day 0 (9 Apr 2025 on "
             "XNYS)") in C.describe(st)
+
+
+def test_no_event_studied_gives_a_said_empty_chart_and_a_narrative(events):
+    from tradeshock.analyses.figures import plot_paths
+
+    r = _returns({}).drop(pd.Timestamp("2025-04-09"))   # no close on the pause's day 0
+    st = _study(r, ["pause"], events=events)
+    assert not st.results and "no return on day 0 (2025-04-09)" in st.notes[_ref("pause").event_id]
+    assert C.describe(st).startswith("- No event could be studied on Synthetic")
+    fig, ax = plot_paths(C.car_paths(st), title="t", xlabel="x")
+    assert ax.get_legend() is None
+    assert any("no event could be studied" in t.get_text() for t in ax.texts)
