@@ -170,7 +170,8 @@ class Symbol(Param):
         uni = ctx.universe.set_index("symbol")
         sym = value.strip()
         if sym not in uni.index:
-            close = difflib.get_close_matches(sym, list(uni.index), n=3)
+            same = [u for u in uni.index if u.upper() == sym.upper()]  # '^gspc' -> '^GSPC'
+            close = same or difflib.get_close_matches(sym, list(uni.index), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise _Bad(f"= {sym!r} is not in data/universe.csv{hint}",
                        "use a listed symbol (`tradeshock data status` lists them)")
@@ -381,8 +382,18 @@ class Date(Param):
     """An ISO date ``YYYY-MM-DD`` (a session date or a calendar date, as the help says)."""
 
     def parse(self, value: Any, ctx: _Context) -> pd.Timestamp:
+        import datetime as dt
+
+        import numpy as np
+
         from tradeshock.events.schema import is_iso_date
 
+        if isinstance(value, (dt.date, np.datetime64)):  # a date object typed in JupyterLab
+            stamp = pd.Timestamp(value)
+            if stamp.tzinfo is not None or stamp != stamp.normalize():
+                raise _Bad(f"= {_show(value)} has a time of day or a time zone",
+                           "give a calendar date, e.g. '2025-04-02' or pd.Timestamp('2025-04-02')")
+            return stamp
         text = str(value).strip()
         if not is_iso_date(text[:10]) or len(text) != 10:
             raise _Bad(f"= {_show(value)} is not an ISO date", "write YYYY-MM-DD, e.g. 2025-04-02")
