@@ -337,3 +337,18 @@ def test_a_trough_search_past_the_data_is_refused_not_cut():
                        r"\^GSPC from .* to 2026-\d\d-\d\d, but its data cover 1985-01-02 to "
                        "2026-06-24"):
         U.PARAMETERS.check(base, coverage=lambda syms: {s: fake[s] for s in syms})
+
+
+def test_contract_refuses_a_market_proxy_of_another_exchange():
+    # ACWI closes in New York hours; the Nikkei's 3 Apr close came before New York opened
+    base = dict(symbols=["^N225"], vix_symbol=None, events_studied=["liberation_day"],
+                model="market_adjusted", market_symbol="ACWI", estimation_window="-200:-11",
+                event_window="-1:3", car_windows=["0:0"], daily_window="0:0",
+                selloff_event="liberation_day", peak_window="-30:-1", record_date=None,
+                trough_sessions=5)
+    with pytest.raises(ValidationError, match="'market_symbol' = 'ACWI' trades on XNYS, the "
+                       "studied series on XTKS"):
+        U.PARAMETERS.check(base)
+    assert U.PARAMETERS.check(dict(base, model="mean")).model == "mean"
+    us = U.PARAMETERS.check(dict(base, symbols=["^GSPC", "^RUT"], selloff_event="china_34"))
+    assert us.market_symbol == "ACWI"

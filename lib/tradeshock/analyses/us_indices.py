@@ -74,6 +74,17 @@ def _market_needed(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if values["model"] != "mean" and values.get("market_symbol") is None:
         return [("market_symbol", f"is None, but model {values['model']!r} needs a market proxy",
                  "give a market series, e.g. 'ACWI', or use model 'mean'")]
+    if values["model"] != "mean":
+        from tradeshock.data.universe import load_universe
+
+        uni = load_universe().set_index("symbol")
+        m, first = values["market_symbol"], values["symbols"][0]
+        mcal, cal = uni.at[m, "exchange_calendar"], uni.at[first, "exchange_calendar"]
+        if mcal != cal:
+            return [("market_symbol", f"= {m!r} trades on {mcal or 'no exchange calendar'}, the "
+                     f"studied series on {cal}: their returns of one date close at different "
+                     "hours, so the abnormal return would mix two reactions",
+                     f"use a market proxy of the {cal} calendar, or model 'mean'")]
     if values["model"] != "mean" and values["market_symbol"] in values["symbols"]:
         return [("market_symbol", f"= {values['market_symbol']!r} is also in symbols: under "
                  f"model {values['model']!r} its abnormal return would be zero by construction",
