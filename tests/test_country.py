@@ -127,3 +127,11 @@ def test_no_event_studied_gives_a_said_empty_chart_and_a_narrative(events):
     fig, ax = plot_paths(C.car_paths(st), title="t", xlabel="x")
     assert ax.get_legend() is None
     assert any("no event could be studied" in t.get_text() for t in ax.texts)
+
+
+def test_legend_labels_keep_the_date_of_a_long_title(events):
+    r = _returns({})
+    st = _study(r, ["china_34", "E2025-10-10-china-100-threat"], events=events)
+    keys = list(C.car_paths(st))
+    assert keys[0].endswith(" (4 Apr 2025)") and keys[1].endswith(" (10 Oct 2025)")
+    assert all(len(k) <= 60 for k in keys) and "…" in keys[0]

@@ -29,7 +29,7 @@ from tradeshock.engine.study import event_study
 from tradeshock.events.align import Alignment, align
 
 __all__ = ["PARAMETERS", "CountryStudy", "study_market", "car_paths", "chart_span", "event_marks",
-           "describe"]
+           "describe", "legend_label"]
 
 #: The fewest estimation-window sessions a study may ask for: the engine's default
 #: ``min_estimation_obs`` of :func:`~tradeshock.engine.study.event_study` (a shorter window
@@ -151,8 +151,16 @@ def _car_windows(car_window: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def car_paths(study: CountryStudy) -> dict[str, pd.DataFrame]:
-    """Per studied event (keyed by its label): ``day``, ``car`` and its 95% band, fractions."""
-    return {study.events[e].label: ar_paths(r) for e, r in study.results.items()}
+    """Per studied event (keyed by a legend label: its title, shortened to fit a legend, and
+    its date, so that a cut title still says which event): ``day``, ``car`` and its 95% band,
+    fractions."""
+    return {legend_label(study.events[e]): ar_paths(r) for e, r in study.results.items()}
+
+
+def legend_label(ref: EventRef, width: int = 44) -> str:
+    """``Title… (2 Apr 2025)`` within about ``width`` + 14 characters (legends cut at 60)."""
+    title = ref.title if len(ref.title) <= width else ref.title[: width - 1].rstrip() + "…"
+    return f"{title} ({ref.date:%-d %b %Y})"
 
 
 def chart_span(study: CountryStudy, months: int = 3) -> tuple[pd.Timestamp, pd.Timestamp]:
