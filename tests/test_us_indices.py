@@ -352,3 +352,14 @@ def test_contract_refuses_a_market_proxy_of_another_exchange():
     assert U.PARAMETERS.check(dict(base, model="mean")).model == "mean"
     us = U.PARAMETERS.check(dict(base, symbols=["^GSPC", "^RUT"], selloff_event="china_34"))
     assert us.market_symbol == "ACWI"
+
+
+def test_an_untimed_event_placed_in_the_session_is_not_said_announced_in_it(events):
+    idx = SESSIONS[(SESSIONS >= "2024-06-03") & (SESSIONS <= "2025-12-31")]   # to Busan (Oct)
+    r = pd.DataFrame(np.random.default_rng(3).normal(0, 0.01, (len(idx), 1)), index=idx,
+                     columns=["AAA"])   # synthetic
+    st = _study(r, symbols=("AAA",), evs=("E2025-10-30-busan", "pause"), events=events)
+    busan, pause = (line for line in U.describe(st).splitlines()[:2])
+    assert "no time of day known: placed at the end of its local day" in busan
+    assert "announced during the session" not in busan
+    assert "announced during the session, so day 0 only partly reflects it" in pause

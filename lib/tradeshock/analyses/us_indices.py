@@ -436,13 +436,23 @@ def _event_sentence(study: IndexStudy, e: str, ref: EventRef) -> str:
     one = res.securities[0]
     who = f"average over the {n} series" if n > 1 else f"for the {study.names.get(one, one)}"
     text = (f"- **{ref.label}**, day 0 {al.day0:%-d %b %Y} on {study.calendar}"
-            + (" (announced during the session, so day 0 only partly reflects it)"
-               if al.intraday else "") + f": {who}, " + "; ".join(parts) + "."
+            + _intraday_note(al) + f": {who}, " + "; ".join(parts) + "."
             + (f" The largest day-0 move: {study.names.get(worst, worst)} "
                f"{100 * ar0[worst]:+.2f}% (abnormal)." if n > 1 else ""))
     if study.notes.get(e):
         text += f" Note: {study.notes[e]}."
     return text
+
+
+def _intraday_note(al: Alignment) -> str:
+    """Why day 0 may only partly reflect the news: announced in the session, or (untimed) placed
+    at the end of its local day, which fell in the session."""
+    if not al.intraday:
+        return ""
+    if al.untimed:
+        return (" (no time of day known: placed at the end of its local day, which falls in the "
+                "session, so day 0 may only partly reflect it)")
+    return " (announced during the session, so day 0 only partly reflects it)"
 
 
 def _drawdown_sentence(dd: Drawdown) -> str:
