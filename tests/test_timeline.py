@@ -148,3 +148,11 @@ def test_a_yield_moves_in_percentage_points_and_a_one_month_title(events):
                            [_ref("pause")], ["XNYS"])
     fig, ax = T.plot_timeline(one)
     assert ax.get_title("left") == "Tariff events, Apr 2025, over the Synthetic"
+
+
+def test_a_weekend_span_is_refused_before_any_work():
+    good = {"index_symbol": "^GSPC", "start": "2025-04-05", "end": "2025-04-07", "kinds": ["deal"],
+            "key_events": ["geneva"], "calendars": ["XNYS"]}
+    assert T.PARAMETERS.check(good).end == pd.Timestamp("2025-04-07")   # Monday 7 Apr
+    with pytest.raises(ValidationError, match="the span from 2025-04-05 holds no weekday"):
+        T.PARAMETERS.check(dict(good, end="2025-04-06"))               # Sat-Sun

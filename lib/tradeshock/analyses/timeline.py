@@ -38,6 +38,14 @@ def calendar_codes() -> list[str]:
     return list(xcals.get_calendar_names(include_aliases=False))
 
 
+def _span_has_a_weekday(values) -> list[tuple[str, str, str]]:
+    """A chart from ``start`` to ``end`` with no weekday in it can show no close of any series."""
+    if len(pd.bdate_range(values["start"], values["end"])) == 0:
+        return [("end", f"= {values['end']:%Y-%m-%d}: the span from {values['start']:%Y-%m-%d} "
+                 "holds no weekday, so no series has a close to draw", "widen the span")]
+    return []
+
+
 #: What the parameters of ``notebooks/01_event_calendar.ipynb`` must be.
 PARAMETERS = Contract(
     "01_event_calendar",
@@ -51,6 +59,7 @@ PARAMETERS = Contract(
     ],
     rules=[ordered("start", "end")],
     history=[History(("index_symbol",), (), (), dates=("start", "end"))],
+    checks=[_span_has_a_weekday],
 )
 
 #: Market names of the common calendar codes (others show as their code).
