@@ -135,3 +135,11 @@ def test_legend_labels_keep_the_date_of_a_long_title(events):
     keys = list(C.car_paths(st))
     assert keys[0].endswith(" (4 Apr 2025)") and keys[1].endswith(" (10 Oct 2025)")
     assert all(len(k) <= 60 for k in keys) and "…" in keys[0]
+
+
+def test_news_on_a_weekend_reads_as_a_day_without_a_session(events):
+    # the 10% baseline took effect on Saturday 5 Apr 2025 at 00:01 New York: day 0 Monday 7 Apr
+    st = _study(_returns({}), ["E2025-04-05-baseline-effective"], events=events)
+    row = st.day0_table().to_frame().iloc[0]
+    assert row["day0"] == pd.Timestamp("2025-04-07")
+    assert row["timing"] == "on a day without a session"

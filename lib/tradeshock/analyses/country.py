@@ -22,6 +22,7 @@ from tradeshock.analyses.contract import (
     Contract, EventRef, Events, History, Symbol, Window, before, inside,
 )
 from tradeshock.analyses.overlap import shared_day0_lines
+from tradeshock.analyses.timing import timing_text
 from tradeshock.core.tables import Table
 from tradeshock.engine.present import window_label
 from tradeshock.engine.results import EventStudyResult
@@ -69,7 +70,7 @@ class CountryStudy:
     def day0_table(self) -> Table:
         """Day 0 of each event on this market, its timing, and whether the time was known."""
         rows = [{"event": self.events[e].label, "day0": a.day0,
-                 "timing": a.timing.replace("_", " "),
+                 "timing": timing_text(a),
                  "time known": "no (end of day assumed)" if a.untimed else "yes"}
                 for e, a in self.alignments.items()]
         return Table(pd.DataFrame(rows).set_index("event"),

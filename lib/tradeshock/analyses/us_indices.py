@@ -37,6 +37,7 @@ from tradeshock.analyses.contract import (
 )
 from tradeshock.analyses.figures import plot_levels, plot_paths
 from tradeshock.analyses.overlap import shared_day0_lines
+from tradeshock.analyses.timing import timing_text
 from tradeshock.core.tables import Table
 from tradeshock.core.windows import parse_window
 from tradeshock.engine import present
@@ -165,7 +166,7 @@ class IndexStudy:
     def day0_table(self) -> Table:
         """Day 0 of each event on the calendar, its timing, whether the time was known."""
         rows = [{"event": self.events[e].label, "day0": a.day0,
-                 "timing": a.timing.replace("_", " "),
+                 "timing": timing_text(a),
                  "time known": "no (end of day assumed)" if a.untimed else "yes",
                  "note": self.notes.get(e, "")} for e, a in self.alignments.items()]
         return Table(pd.DataFrame(rows).set_index("event"),
