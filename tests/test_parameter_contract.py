@@ -120,7 +120,8 @@ ALTERNATIVES["02_us_indices"] = (
      "trough_sessions": 10},
     ["Russell 2000", "Invesco QQQ", "market_adjusted", "days 0..+1", "days -2..+4",
      "record_date 2025-02-16 is not a session", "14 Feb 2025", "event:china_34", "event:geneva",
-     "Daily returns day 0 around each event (4 Apr 2025, 12 May 2025)"],
+     "Daily returns day 0 around each event (4 Apr 2025, 12 May 2025)",
+     "model market_adjusted against iShares MSCI ACWI ETF (ACWI)"],
     ["S&P 500", "Nasdaq Composite", "CBOE Volatility Index", "19 Feb 2025", "days 0..+3",
      "event:liberation_day", "event:pause", "Daily returns from 4 Apr"],
 )

@@ -363,3 +363,18 @@ def test_an_untimed_event_placed_in_the_session_is_not_said_announced_in_it(even
     assert "no time of day known: placed at the end of its local day" in busan
     assert "announced during the session" not in busan
     assert "announced during the session, so day 0 only partly reflects it" in pause
+
+
+def test_a_market_model_names_its_proxy_in_the_table_and_the_text(events):
+    r = _returns()
+    mkt = pd.Series(np.random.default_rng(5).normal(0, 0.01, len(IDX)), index=IDX, name="MMM")
+    names = dict(NAMES, MMM="Market proxy")
+    st = U.study_indices(r, ["AAA", "BBB"], names, "XNYS", [_ref("geneva")], model="market",
+                         estimation=(-120, -11), event=(-1, 3), car_windows=[(0, 1)], market=mkt,
+                         calendar_frame=events)
+    assert st.market == "MMM"
+    assert "Normal returns: model market against Market proxy (MMM)." in st.day0_table().as_text()
+    assert "- Abnormal returns are measured with the model market against Market proxy (MMM)." in (
+        U.describe(st))
+    plain = _study(r, events=events)
+    assert plain.market is None and "against" not in U.describe(plain)

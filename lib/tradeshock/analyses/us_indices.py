@@ -162,6 +162,15 @@ class IndexStudy:
     alignments: dict[str, Alignment]
     results: dict[str, EventStudyResult] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    #: Symbol of the market proxy of the market models (None under the constant mean).
+    market: str | None = None
+
+    def model_text(self) -> str:
+        """The normal-return model as a reader needs it: ``market`` names its proxy."""
+        if self.market is None:
+            return f"model {self.model}"
+        return (f"model {self.model} against {self.names.get(self.market, self.market)} "
+                f"({self.market})")
 
     def day0_table(self) -> Table:
         """Day 0 of each event on the calendar, its timing, whether the time was known."""
@@ -174,7 +183,8 @@ class IndexStudy:
                      formats={"day0": "date"}, labels={"day0": f"day 0 ({self.calendar})"},
                      notes=["Day 0 is the first session that trades after the announcement; "
                             "'intraday': announced during that session, so its return only "
-                            "partly reflects the news."])
+                            "partly reflects the news."]
+                     + ([f"Normal returns: {self.model_text()}."] if self.market else []))
 
     def caar_frame(self) -> pd.DataFrame:
         """One row per (event, CAR window): CAAR (fraction), the p-values of the Brown-Warner
@@ -208,6 +218,8 @@ def study_indices(returns: pd.DataFrame, symbols: Sequence[str], names: Mapping[
                      [tuple(w) for w in car_windows], {e.event_id: e for e in events},
                      {e.event_id: align(e.event_id, calendar, events=calendar_frame)
                       for e in events})
+    if model != "mean" and market is not None:
+        out.market = str(market.name)
     rets = returns[list(symbols)].dropna(how="all")
     for e, al in out.alignments.items():
         if al.day0 not in rets.index or rets.loc[al.day0].isna().all():
@@ -514,6 +526,8 @@ def describe(study: IndexStudy, dd: Drawdown | None = None, levels: pd.DataFrame
     """"What the data say": per event the CAAR of each window with two tests and the largest
     day-0 move; the drawdown and recoveries; the level series' path. Markdown bullets."""
     lines = [_event_sentence(study, e, ref) for e, ref in study.events.items()]
+    if study.market is not None:
+        lines.append(f"- Abnormal returns are measured with the {study.model_text()}.")
     lines += shared_day0_lines({e: a.day0 for e, a in study.alignments.items()},
                                {e: r.label for e, r in study.events.items()}, study.calendar)
     if len(study.symbols) < 3:
