@@ -12,7 +12,6 @@ import inspect
 import numpy as np
 import pandas as pd
 import pytest
-
 from tradeshock.analyses import country as C
 from tradeshock.analyses.contract import EventRef
 from tradeshock.data.calendars import get_calendar
@@ -124,7 +123,7 @@ def test_no_event_studied_gives_a_said_empty_chart_and_a_narrative(events):
     st = _study(r, ["pause"], events=events)
     assert not st.results and "no return on day 0 (2025-04-09)" in st.notes[_ref("pause").event_id]
     assert C.describe(st).startswith("- No event could be studied on Synthetic")
-    fig, ax = plot_paths(C.car_paths(st), title="t", xlabel="x")
+    _, ax = plot_paths(C.car_paths(st), title="t", xlabel="x")
     assert ax.get_legend() is None
     assert any("no event could be studied" in t.get_text() for t in ax.texts)
 
