@@ -378,3 +378,29 @@ def test_a_market_model_names_its_proxy_in_the_table_and_the_text(events):
         U.describe(st))
     plain = _study(r, events=events)
     assert plain.market is None and "against" not in U.describe(plain)
+
+
+def test_explore_uses_the_studys_model_and_takes_windows_given_as_pairs(events, capsys):
+    pytest.importorskip("ipywidgets")
+    r = _returns()
+    mkt = pd.Series(np.random.default_rng(5).normal(0, 0.01, len(IDX)), index=IDX, name="MMM")
+    r["MMM"] = mkt
+    names = dict(NAMES, MMM="Market proxy")
+    st = U.study_indices(r, ["AAA", "BBB"], names, "XNYS", [_ref("china_34")],
+                         model="market_adjusted", estimation=(-120, -11), event=(-1, 3),
+                         car_windows=[(0, 1)], market=mkt, calendar_frame=events)
+    day0 = st.alignments[_ref("china_34").event_id].day0
+    fig, ax = U.explore_car(r["AAA"], "Index A", day0, "-120:-11", "-1:3", "China", "XNYS",
+                            model="market_adjusted", market=mkt, model_text=st.model_text())
+    # market-adjusted: the CAR over -1..+3 is the sum of (R - R_market), not of (R - mean R)
+    want = 100 * (r["AAA"] - mkt).loc[:day0].iloc[-2:].sum() + 100 * (r["AAA"] - mkt).loc[
+        day0:].iloc[1:4].sum()
+    car_line = next(ln for ln in ax.lines if ln.get_label() == "Index A")
+    assert float(car_line.get_ydata()[-1]) == pytest.approx(want)
+    assert ax.get_title("left").endswith("(model market_adjusted against Market proxy (MMM))")
+    panel = U.explore_panel(r, st, (-120, -11), [-1, 3])     # a JupyterLab user's pairs
+    assert panel.children[1].children[0].value == "-120:-11"
+    assert panel.children[1].children[1].value == "-1:3"
+    capsys.readouterr()
+    panel.run()
+    assert "Cannot run" not in capsys.readouterr().out

@@ -543,10 +543,12 @@ def describe(study: IndexStudy, dd: Drawdown | None = None, levels: pd.DataFrame
 
 # ------------------------------------------------------------------------------------ explore
 def explore_car(returns: pd.Series, name: str, day0: pd.Timestamp, estimation: str, event: str,
-                title: str, calendar: str) -> tuple:
+                title: str, calendar: str, *, model: str = "mean",
+                market: pd.Series | None = None, model_text: str | None = None) -> tuple:
     """The CAR path (percent, 95% band) of one series around one day 0 with windows given as
-    text (``"-260:-11"``); raises a project error (ValidationError, StudyError) when a window
-    is malformed or the data cannot fill it."""
+    text (``"-260:-11"``), under the study's ``model`` (``market``: the proxy's returns for the
+    market models; ``model_text`` names it in the title); raises a project error
+    (ValidationError, StudyError) when a window is malformed or the data cannot fill it."""
     est = tuple(parse_window(estimation, "estimation window", kind="days"))
     evw = tuple(parse_window(event, "event window", kind="days"))
     s = returns.dropna()
@@ -558,11 +560,21 @@ def explore_car(returns: pd.Series, name: str, day0: pd.Timestamp, estimation: s
         raise ValidationError(f"the data of {name} cover days {lo}..{hi} around day 0 "
                               f"({s.index[0]:%Y-%m-%d} to {s.index[-1]:%Y-%m-%d}); keep both "
                               "windows inside")
-    res = event_study(s.to_frame(name), day0, model="mean", estimation=est, event=evw)
+    kw: dict[str, Any] = {} if model == "mean" else {"market": market}
+    res = event_study(s.to_frame(name), day0, model=model, estimation=est, event=evw, **kw)
     if not res.n_securities:
         raise StudyError("; ".join(res.excluded["detail"].astype(str)))
-    return plot_paths({name: ar_paths(res)}, "car", title=f"CAR of {name} around: {title}",
+    what = f" ({model_text})" if model_text and model != "mean" else ""
+    return plot_paths({name: ar_paths(res)}, "car", title=f"CAR of {name} around: {title}{what}",
                       xlabel=f"Trading day relative to day 0 ({calendar})")
+
+
+def _window_text(value: Any) -> str:
+    """A window parameter as the text of a window box (a JupyterLab user may give a pair)."""
+    if isinstance(value, str):
+        return value
+    a, b = parse_window(value, "window", kind="days")
+    return f"{a}:{b}"
 
 
 def explore_message(exc: BaseException) -> str:
@@ -581,8 +593,9 @@ def explore_panel(returns: pd.DataFrame, study: IndexStudy, estimation: str, eve
 
     series = w.Dropdown(options=[(study.names[s], s) for s in study.symbols], description="series")
     ev = w.Dropdown(options=[(r.label, e) for e, r in study.events.items()], description="event")
-    est = w.Text(value=estimation, description="estimation", continuous_update=False)
-    evw = w.Text(value=event, description="event window", continuous_update=False)
+    est = w.Text(value=_window_text(estimation), description="estimation",
+                 continuous_update=False)
+    evw = w.Text(value=_window_text(event), description="event window", continuous_update=False)
     run, out = w.Button(description="Run", button_style="primary"), w.Output()
 
     def _run(*_):
@@ -591,7 +604,9 @@ def explore_panel(returns: pd.DataFrame, study: IndexStudy, estimation: str, eve
             try:
                 fig, _ = explore_car(returns[series.value], study.names[series.value],
                                      study.alignments[ev.value].day0, est.value, evw.value,
-                                     study.events[ev.value].title, study.calendar)
+                                     study.events[ev.value].title, study.calendar,
+                                     model=study.model, model_text=study.model_text(),
+                                     market=returns[study.market] if study.market else None)
             except TradeshockError as exc:
                 print(explore_message(exc))
                 return
