@@ -111,3 +111,38 @@ def test_load_contract_names_what_is_wrong():
         load_contract("tradeshock.analyses.contract:NOPE")
     with pytest.raises(ValidationError, match="not a Contract"):
         load_contract("tradeshock.analyses.contract:History")
+
+
+def test_a_window_shorter_than_its_minimum_is_refused_with_a_longer_one_to_try():
+    w = Window("estimation_window", min_length=30)
+    assert w.check("-40:-11", None) == (-40, -11)
+    assert w.check("-39:-10", None) == (-39, -10)   # exactly 30 sessions
+    c = Contract("nb", [w])
+    with pytest.raises(ValidationError) as err:
+        c.check({"estimation_window": "-20:-11"})
+    assert ("'estimation_window' = '-20:-11' holds 10 sessions, fewer than the 30 needed. "
+            "Fix: give at least 30 sessions, e.g. -40:-11 or longer.") in str(err.value)
+    assert Window("event_window").check("0:0", None) == (0, 0)   # no minimum by default
+
+
+def test_a_date_typed_as_a_date_object_is_a_date():
+    import datetime as dt
+
+    import numpy as np
+
+    d = Date("record_date", optional=True)
+    for v in ("2025-02-14", dt.date(2025, 2, 14), dt.datetime(2025, 2, 14),
+              pd.Timestamp("2025-02-14"), np.datetime64("2025-02-14")):
+        assert d.check(v, None) == pd.Timestamp("2025-02-14"), v
+    c = Contract("nb", [d])
+    for v in (pd.Timestamp("2025-02-14 15:30"), pd.Timestamp("2025-02-14", tz="UTC")):
+        with pytest.raises(ValidationError, match="has a time of day or a time zone"):
+            c.check({"record_date": v})
+    with pytest.raises(ValidationError, match="is not an ISO date"):
+        c.check({"record_date": "14/02/2025"})
+
+
+def test_a_symbol_in_the_wrong_case_is_refused_with_the_right_one():
+    with pytest.raises(ValidationError, match=r"'\^gspc' is not in data/universe.csv \(did you "
+                       r"mean \^GSPC\?\)"):
+        Contract("nb", [Symbols("symbols")]).check({"symbols": ["^gspc"]})

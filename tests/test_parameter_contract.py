@@ -119,9 +119,11 @@ ALTERNATIVES["02_us_indices"] = (
      "selloff_event": "china_34", "peak_window": "-40:-1", "record_date": "2025-02-16",
      "trough_sessions": 10},
     ["Russell 2000", "Invesco QQQ", "market_adjusted", "days 0..+1", "days -2..+4",
-     "record_date 2025-02-16 is not a session", "14 Feb 2025", "event:china_34", "event:geneva"],
+     "record_date 2025-02-16 is not a session", "14 Feb 2025", "event:china_34", "event:geneva",
+     "Daily returns day 0 around each event (4 Apr 2025, 12 May 2025)",
+     "model market_adjusted against iShares MSCI ACWI ETF (ACWI)"],
     ["S&P 500", "Nasdaq Composite", "CBOE Volatility Index", "19 Feb 2025", "days 0..+3",
-     "event:liberation_day", "event:pause"],
+     "event:liberation_day", "event:pause", "Daily returns from 4 Apr"],
 )
 
 
@@ -234,3 +236,25 @@ def test_a_bad_value_is_refused_before_a_kernel_starts(tmp_path, monkeypatch):
             "symbol": "VNM", "estimation_window": "-5000:-11"}})
     assert not list(tmp_path.glob("*.html"))
 
+
+
+def test_other_impossible_values_are_refused_before_a_kernel_starts(tmp_path, monkeypatch):
+    """A study that could only come out empty or cut is refused with what, where and how."""
+    import tradeshock.pipeline.render as R
+
+    def no_kernel(*a, **k):  # a kernel start would fail the test
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(R, "_check_kernel", no_kernel)
+    with pytest.raises(ValidationError, match=r"'estimation_window' = '-30:-2' holds 29 sessions, "
+                       r"fewer than the 30 needed\. Fix: give at least 30 sessions"):
+        render_notebooks([NOTEBOOKS["country_report"]], tmp_path,
+                         params={"country_report": {"estimation_window": "-30:-2"}})
+    with pytest.raises(ValidationError, match=r"'market_symbol' = '\^GSPC' is also in symbols"):
+        render_notebooks([NOTEBOOKS["02_us_indices"]], tmp_path, params={"02_us_indices": {
+            "model": "market_adjusted", "market_symbol": "^GSPC"}})
+    # a trough searched 200 sessions after 13 Oct 2025 runs past every index's data
+    with pytest.raises(ValidationError, match=r"trough_sessions -60:200 .* but its data cover"):
+        render_notebooks([NOTEBOOKS["02_us_indices"]], tmp_path, params={"02_us_indices": {
+            "selloff_event": "E2025-10-10-china-100-threat", "trough_sessions": 200}})
+    assert not list(tmp_path.glob("*.html"))

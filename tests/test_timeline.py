@@ -132,3 +132,27 @@ def test_contract_refuses_bad_values_at_once():
     # the chart's dates are history needs: the data must reach back to start
     needs = T.PARAMETERS.needs(p)
     assert {(n.symbol, n.first) for n in needs} >= {("^N225", pd.Timestamp("2025-04-20"))}
+
+
+def test_a_yield_moves_in_percentage_points_and_a_one_month_title(events):
+    # a series quoted in percent (a yield): 4.50 -> 3.90 -> 4.20; relative % would mislead
+    lv = _levels(path=(4.5, 3.9, 4.2))
+    tl = T.build_timeline(lv, "YLD", "Synthetic yield", "percent", events,
+                          pd.Timestamp("2025-03-01"), pd.Timestamp("2025-06-30"), ["deal"],
+                          [_ref("uk_deal")], ["XNYS"])
+    text = T.describe(tl)
+    assert "(-0.30 percentage points)" in text and "(-0.60 percentage points)" in text
+    assert "%)" not in text.split("\n")[1]
+    one = T.build_timeline(_levels(), "SYN", "Synthetic", "points", events,
+                           pd.Timestamp("2025-04-01"), pd.Timestamp("2025-04-30"), ["deal"],
+                           [_ref("pause")], ["XNYS"])
+    fig, ax = T.plot_timeline(one)
+    assert ax.get_title("left") == "Tariff events, Apr 2025, over the Synthetic"
+
+
+def test_a_weekend_span_is_refused_before_any_work():
+    good = {"index_symbol": "^GSPC", "start": "2025-04-05", "end": "2025-04-07", "kinds": ["deal"],
+            "key_events": ["geneva"], "calendars": ["XNYS"]}
+    assert T.PARAMETERS.check(good).end == pd.Timestamp("2025-04-07")   # Monday 7 Apr
+    with pytest.raises(ValidationError, match="the span from 2025-04-05 holds no weekday"):
+        T.PARAMETERS.check(dict(good, end="2025-04-06"))               # Sat-Sun

@@ -235,3 +235,172 @@ def test_bad_02_values_are_refused_before_a_kernel_starts(tmp_path, monkeypatch)
     with pytest.raises(ValidationError, match="different exchange calendars|market_symbol"):
         R.render_notebooks([nb], tmp_path, params={"02_us_indices": {
             "symbols": ["^GSPC", "^N225"]}})
+
+
+# ---- other parameters, as an analyst would try them (helper fa)
+def test_daily_table_of_events_months_apart_is_one_block_per_event(events):
+    r = _returns()
+    levels = 100 * (1 + r).cumprod()
+    st = _study(r, evs=("china_34", "geneva"), events=events)
+    # day 0: 4 Apr and 12 May 2025 (XNYS): 25 sessions apart, so two blocks, not the month between
+    assert U.daily_spans(st, (-1, 1)) == [
+        (pd.Timestamp("2025-04-03"), pd.Timestamp("2025-04-07")),
+        (pd.Timestamp("2025-05-09"), pd.Timestamp("2025-05-13"))]
+    table = U.daily_table(r, levels, st, (-1, 1))
+    t = table.to_frame()
+    assert list(t.index.strftime("%Y-%m-%d")) == ["2025-04-03", "2025-04-04", "2025-04-07",
+                                                  "2025-05-09", "2025-05-12", "2025-05-13"]
+    assert "days -1..+1 around each event (3 Apr 2025–7 Apr 2025, 9 May 2025–13 May 2025)" in (
+        table.caption)
+    # events a few sessions apart (Liberation Day 3 Apr, the pause 9 Apr) stay one span
+    near = _study(r, evs=("liberation_day", "pause"), events=events)
+    assert U.daily_spans(near, (-1, 1)) == [(pd.Timestamp("2025-04-02"),
+                                             pd.Timestamp("2025-04-10"))]
+    assert U.daily_table(r, levels, near, (-1, 1)).caption.startswith(
+        "Daily returns from 2 Apr to 10 Apr 2025")
+    assert "day 0 around each event (4 Apr 2025, 12 May 2025)" in U.daily_table(
+        r, levels, st, (0, 0)).caption
+
+
+def test_drawdown_sentence_when_no_series_fell_below_the_reference(events):
+    lv = _levels()
+    # reference on a low close long before: every later close is above it (a "drawdown" > 0)
+    lv.loc["2024-12-20"] = 40.0
+    dd = U.drawdown(lv, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                    pd.Timestamp("2024-12-20"), calendar_frame=events)
+    assert (dd.table["drawdown (%)"] > 0).all()
+    text = U._drawdown_sentence(dd)
+    assert "fell" not in text and "falls" not in text and "regained" not in text
+    assert "no series closed below it" in text
+    assert "+50.0% (Index A) to +87.5% (Index B)" in text          # 60/40 - 1, 75/40 - 1
+    assert "Index A stayed at or above the reference close from day 0 on" in text
+    one = U.drawdown(lv, ["BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                     pd.Timestamp("2024-12-20"), calendar_frame=events)
+    assert "the Index B never closed below it; its lowest close was +87.5%" in (
+        U._drawdown_sentence(one))
+    # one fell, one did not: signs shown, nothing called a fall that was not
+    lv2 = _levels()
+    lv2.loc["2024-12-20"] = [70.0, 70.0]
+    mixed = U.drawdown(lv2, ["AAA", "BBB"], NAMES, "XNYS", _ref("liberation_day"), (-60, -1), 10,
+                       pd.Timestamp("2024-12-20"), calendar_frame=events)
+    text = U._drawdown_sentence(mixed)
+    assert "from +7.1% (Index B, which never closed below it) to -14.3% (Index A)" in text
+    assert "Index B stayed at or above" in text and "Index A regained" in text
+
+
+def test_level_sentence_when_the_first_close_is_the_highest(events):
+    r = _returns()
+    lv = pd.DataFrame({"VVV": np.linspace(50.0, 20.0, len(IDX))}, index=IDX)  # falls throughout
+    st = _study(r, evs=("pause",), events=events)
+    text = U._level_sentence(lv, "VVV", "Vol index", st)
+    assert "peaked" not in text
+    assert "its highest close from day -1 of the first to day 0 of the last event" in text
+    assert "on 8 Apr 2025" in text and "on 9 Apr 2025" in text
+
+
+def test_contract_refuses_a_market_proxy_that_is_studied_and_a_short_estimation():
+    base = dict(symbols=["^GSPC", "^IXIC"], vix_symbol=None, events_studied=["geneva"],
+                model="market_adjusted", market_symbol="^GSPC", estimation_window="-200:-11",
+                event_window="-1:3", car_windows=["0:1"], daily_window="0:0",
+                selloff_event="china_34", peak_window="-30:-1", record_date=None,
+                trough_sessions=5)
+    with pytest.raises(ValidationError, match="'market_symbol' = '\\^GSPC' is also in symbols"):
+        U.PARAMETERS.check(base)
+    assert U.PARAMETERS.check(dict(base, market_symbol="ACWI")).market_symbol == "ACWI"
+    assert U.PARAMETERS.check(dict(base, model="mean")).model == "mean"  # mean: no proxy used
+    with pytest.raises(ValidationError, match="holds 29 sessions, fewer than the 30 needed"):
+        U.PARAMETERS.check(dict(base, market_symbol="ACWI", estimation_window="-30:-2"))
+
+
+def test_events_sharing_day0_are_named_as_indistinguishable(events):
+    # China's 104% (8 Apr, untimed: end of day) and the pause (9 Apr, intraday): day 0 = 9 Apr
+    r = _returns()
+    st = _study(r, evs=("china_104", "pause", "china_34"), events=events)
+    text = U.describe(st)
+    assert (f"- {_ref('china_104').label} and {_ref('pause').label} share day 0 (9 Apr 2025 on "
+            "XNYS)") in text
+    assert _ref("china_34").label + " and" not in text
+    assert "share day 0" not in U.describe(_study(r, evs=("china_34", "geneva"), events=events))
+
+
+def test_a_trough_search_past_the_data_is_refused_not_cut():
+    base = dict(symbols=["^GSPC"], vix_symbol=None, events_studied=["geneva"], model="mean",
+                market_symbol=None, estimation_window="-200:-11", event_window="-1:3",
+                car_windows=["0:1"], daily_window="0:0",
+                selloff_event="E2025-10-10-china-100-threat", peak_window="-30:-1",
+                record_date=None, trough_sessions=200)
+    p = U.PARAMETERS.check(base)
+    need = [n for n in U.PARAMETERS.needs(p) if "trough_sessions" in n.why]
+    assert need and need[0].last > pd.Timestamp("2026-07-01")   # 200 sessions after 13 Oct 2025
+    fake = {"^GSPC": (pd.Timestamp("1985-01-02"), pd.Timestamp("2026-06-24"))}
+    with pytest.raises(ValidationError, match=r"peak_window, trough_sessions -30:200 .* needs "
+                       r"\^GSPC from .* to 2026-\d\d-\d\d, but its data cover 1985-01-02 to "
+                       "2026-06-24"):
+        U.PARAMETERS.check(base, coverage=lambda syms: {s: fake[s] for s in syms})
+
+
+def test_contract_refuses_a_market_proxy_of_another_exchange():
+    # ACWI closes in New York hours; the Nikkei's 3 Apr close came before New York opened
+    base = dict(symbols=["^N225"], vix_symbol=None, events_studied=["liberation_day"],
+                model="market_adjusted", market_symbol="ACWI", estimation_window="-200:-11",
+                event_window="-1:3", car_windows=["0:0"], daily_window="0:0",
+                selloff_event="liberation_day", peak_window="-30:-1", record_date=None,
+                trough_sessions=5)
+    with pytest.raises(ValidationError, match="'market_symbol' = 'ACWI' trades on XNYS, the "
+                       "studied series on XTKS"):
+        U.PARAMETERS.check(base)
+    assert U.PARAMETERS.check(dict(base, model="mean")).model == "mean"
+    us = U.PARAMETERS.check(dict(base, symbols=["^GSPC", "^RUT"], selloff_event="china_34"))
+    assert us.market_symbol == "ACWI"
+
+
+def test_an_untimed_event_placed_in_the_session_is_not_said_announced_in_it(events):
+    idx = SESSIONS[(SESSIONS >= "2024-06-03") & (SESSIONS <= "2025-12-31")]   # to Busan (Oct)
+    r = pd.DataFrame(np.random.default_rng(3).normal(0, 0.01, (len(idx), 1)), index=idx,
+                     columns=["AAA"])   # synthetic
+    st = _study(r, symbols=("AAA",), evs=("E2025-10-30-busan", "pause"), events=events)
+    busan, pause = (line for line in U.describe(st).splitlines()[:2])
+    assert "no time of day known: placed at the end of its local day" in busan
+    assert "announced during the session" not in busan
+    assert "announced during the session, so day 0 only partly reflects it" in pause
+
+
+def test_a_market_model_names_its_proxy_in_the_table_and_the_text(events):
+    r = _returns()
+    mkt = pd.Series(np.random.default_rng(5).normal(0, 0.01, len(IDX)), index=IDX, name="MMM")
+    names = dict(NAMES, MMM="Market proxy")
+    st = U.study_indices(r, ["AAA", "BBB"], names, "XNYS", [_ref("geneva")], model="market",
+                         estimation=(-120, -11), event=(-1, 3), car_windows=[(0, 1)], market=mkt,
+                         calendar_frame=events)
+    assert st.market == "MMM"
+    assert "Normal returns: model market against Market proxy (MMM)." in st.day0_table().as_text()
+    assert "- Abnormal returns are measured with the model market against Market proxy (MMM)." in (
+        U.describe(st))
+    plain = _study(r, events=events)
+    assert plain.market is None and "against" not in U.describe(plain)
+
+
+def test_explore_uses_the_studys_model_and_takes_windows_given_as_pairs(events, capsys):
+    pytest.importorskip("ipywidgets")
+    r = _returns()
+    mkt = pd.Series(np.random.default_rng(5).normal(0, 0.01, len(IDX)), index=IDX, name="MMM")
+    r["MMM"] = mkt
+    names = dict(NAMES, MMM="Market proxy")
+    st = U.study_indices(r, ["AAA", "BBB"], names, "XNYS", [_ref("china_34")],
+                         model="market_adjusted", estimation=(-120, -11), event=(-1, 3),
+                         car_windows=[(0, 1)], market=mkt, calendar_frame=events)
+    day0 = st.alignments[_ref("china_34").event_id].day0
+    fig, ax = U.explore_car(r["AAA"], "Index A", day0, "-120:-11", "-1:3", "China", "XNYS",
+                            model="market_adjusted", market=mkt, model_text=st.model_text())
+    # market-adjusted: the CAR over -1..+3 is the sum of (R - R_market), not of (R - mean R)
+    want = 100 * (r["AAA"] - mkt).loc[:day0].iloc[-2:].sum() + 100 * (r["AAA"] - mkt).loc[
+        day0:].iloc[1:4].sum()
+    car_line = next(ln for ln in ax.lines if ln.get_label() == "Index A")
+    assert float(car_line.get_ydata()[-1]) == pytest.approx(want)
+    assert ax.get_title("left").endswith("(model market_adjusted against Market proxy (MMM))")
+    panel = U.explore_panel(r, st, (-120, -11), [-1, 3])     # a JupyterLab user's pairs
+    assert panel.children[1].children[0].value == "-120:-11"
+    assert panel.children[1].children[1].value == "-1:3"
+    capsys.readouterr()
+    panel.run()
+    assert "Cannot run" not in capsys.readouterr().out

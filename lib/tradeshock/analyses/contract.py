@@ -177,7 +177,8 @@ class Symbol(Param):
         uni = ctx.universe.set_index("symbol")
         sym = value.strip()
         if sym not in uni.index:
-            close = difflib.get_close_matches(sym, list(uni.index), n=3)
+            same = [u for u in uni.index if u.upper() == sym.upper()]  # '^gspc' -> '^GSPC'
+            close = same or difflib.get_close_matches(sym, list(uni.index), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise _Bad(f"= {sym!r} is not in data/universe.csv{hint}",
                        "use a listed symbol (`tradeshock data status` lists them)")
@@ -284,9 +285,16 @@ class Window(Param):
 
     lo: int | None = None
     hi: int | None = None
+    #: The fewest sessions the window may hold (e.g. the engine's 30 estimation rows), or None.
+    min_length: int | None = None
 
     def parse(self, value: Any, ctx: _Context) -> tuple[int, int]:
-        return _window(value, self.lo, self.hi)
+        a, b = _window(value, self.lo, self.hi)
+        if self.min_length is not None and b - a + 1 < self.min_length:
+            raise _Bad(f"= {_show(value)} holds {b - a + 1} sessions, fewer than the "
+                       f"{self.min_length} needed", f"give at least {self.min_length} sessions, "
+                       f"e.g. {b - self.min_length + 1}:{b} or longer")
+        return a, b
 
 
 @dataclass(frozen=True)
@@ -381,8 +389,18 @@ class Date(Param):
     """An ISO date ``YYYY-MM-DD`` (a session date or a calendar date, as the help says)."""
 
     def parse(self, value: Any, ctx: _Context) -> pd.Timestamp:
+        import datetime as dt
+
+        import numpy as np
+
         from tradeshock.events.schema import is_iso_date
 
+        if isinstance(value, (dt.date, np.datetime64)):  # a date object typed in JupyterLab
+            stamp = pd.Timestamp(value)
+            if stamp.tzinfo is not None or stamp != stamp.normalize():
+                raise _Bad(f"= {_show(value)} has a time of day or a time zone",
+                           "give a calendar date, e.g. '2025-04-02' or pd.Timestamp('2025-04-02')")
+            return stamp
         text = str(value).strip()
         if not is_iso_date(text[:10]) or len(text) != 10:
             raise _Bad(f"= {_show(value)} is not an ISO date", "write YYYY-MM-DD, e.g. 2025-04-02")
@@ -532,6 +550,9 @@ class History:
     #: :class:`Date` parameters (e.g. an optional reference date, a chart's first and last date)
     #: that the symbols' data must also reach: loaded from, and refused when not covered.
     dates: tuple[str, ...] = ()
+    #: :class:`Integer` parameters that count sessions from day 0 on (a trough searched up to
+    #: N sessions after day 0: the window ``0:N``), so the data must reach that far.
+    sessions_after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

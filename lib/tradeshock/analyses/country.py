@@ -21,6 +21,8 @@ from tradeshock.analyses.anatomy import ar_paths
 from tradeshock.analyses.contract import (
     Contract, EventRef, Events, History, Symbol, Window, before, inside,
 )
+from tradeshock.analyses.overlap import shared_day0_lines
+from tradeshock.analyses.timing import timing_text
 from tradeshock.core.tables import Table
 from tradeshock.engine.present import window_label
 from tradeshock.engine.results import EventStudyResult
@@ -28,7 +30,12 @@ from tradeshock.engine.study import event_study
 from tradeshock.events.align import Alignment, align
 
 __all__ = ["PARAMETERS", "CountryStudy", "study_market", "car_paths", "chart_span", "event_marks",
-           "describe"]
+           "describe", "legend_label"]
+
+#: The fewest estimation-window sessions a study may ask for: the engine's default
+#: ``min_estimation_obs`` of :func:`~tradeshock.engine.study.event_study` (a shorter window
+#: could only give a report without results, so the contract refuses it before any work).
+MIN_ESTIMATION_SESSIONS = 30
 
 #: What the parameters of ``notebooks/country_report.ipynb`` must be.
 PARAMETERS = Contract(
@@ -37,7 +44,8 @@ PARAMETERS = Contract(
         Symbol("symbol", help="a traded index or ETF of data/universe.csv", priced=True,
                exchange=True),
         Events("events_studied", help="event ids or short names"),
-        Window("estimation_window", help="the estimation window"),
+        Window("estimation_window", help="the estimation window",
+               min_length=MIN_ESTIMATION_SESSIONS),
         Window("event_window", help="the event window"),
         Window("car_window", help="the CAR window"),
     ],
@@ -62,7 +70,7 @@ class CountryStudy:
     def day0_table(self) -> Table:
         """Day 0 of each event on this market, its timing, and whether the time was known."""
         rows = [{"event": self.events[e].label, "day0": a.day0,
-                 "timing": a.timing.replace("_", " "),
+                 "timing": timing_text(a),
                  "time known": "no (end of day assumed)" if a.untimed else "yes"}
                 for e, a in self.alignments.items()]
         return Table(pd.DataFrame(rows).set_index("event"),
@@ -83,7 +91,8 @@ class CountryStudy:
             if res is None:
                 row["note"] = self.notes.get(e, "")
             else:
-                t = res.car_by_security([(0, 0), (a, b)]).set_index(["window_start", "window_end"])
+                t = res.car_by_security(_car_windows(self.car_window)).set_index(
+                    ["window_start", "window_end"])
                 d0, cw = t.loc[(0, 0)], t.loc[(a, b)]
                 row.update(ar0=d0["car"], t0=d0["statistic"], p0=d0["p_value"], car=cw["car"],
                            car_low=cw["ci_low"], car_high=cw["ci_high"], t=cw["statistic"],
@@ -129,7 +138,7 @@ def study_market(returns: pd.Series, symbol: str, name: str, calendar: str,
                             "or the data have no close that day")
             continue
         res = event_study(s.to_frame(symbol), al.day0, model="mean", estimation=estimation,
-                          event=event, car_windows=[(0, 0), tuple(car_window)])
+                          event=event, car_windows=_car_windows(car_window))
         if len(res.excluded):
             out.notes[e] = "; ".join(res.excluded["detail"].astype(str))
         else:
@@ -137,9 +146,22 @@ def study_market(returns: pd.Series, symbol: str, name: str, calendar: str,
     return out
 
 
+def _car_windows(car_window: Sequence[int]) -> list[tuple[int, int]]:
+    """Day 0 and the CAR window, once each (a CAR window ``0:0`` is day 0 itself)."""
+    return list(dict.fromkeys([(0, 0), (int(car_window[0]), int(car_window[1]))]))
+
+
 def car_paths(study: CountryStudy) -> dict[str, pd.DataFrame]:
-    """Per studied event (keyed by its label): ``day``, ``car`` and its 95% band, fractions."""
-    return {study.events[e].label: ar_paths(r) for e, r in study.results.items()}
+    """Per studied event (keyed by a legend label: its title, shortened to fit a legend, and
+    its date, so that a cut title still says which event): ``day``, ``car`` and its 95% band,
+    fractions."""
+    return {legend_label(study.events[e]): ar_paths(r) for e, r in study.results.items()}
+
+
+def legend_label(ref: EventRef, width: int = 44) -> str:
+    """``Title… (2 Apr 2025)`` within about ``width`` + 14 characters (legends cut at 60)."""
+    title = ref.title if len(ref.title) <= width else ref.title[: width - 1].rstrip() + "…"
+    return f"{title} ({ref.date:%-d %b %Y})"
 
 
 def chart_span(study: CountryStudy, months: int = 3) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -163,11 +185,7 @@ def describe(study: CountryStudy, alpha: float = 0.05) -> str:
     if done.empty:
         return (f"- No event could be studied on {study.name}: "
                 + "; ".join(f"{r.event}: {r.note}" for r in f.itertuples()) + ".")
-    worst, best = done.loc[done["car"].idxmin()], done.loc[done["car"].idxmax()]
-    lines.append(f"- The largest fall of {study.name} over {wl} came after {worst['event']}: "
-                 f"CAR {100 * worst['car']:+.2f}% (t = {worst['t']:.2f}, "
-                 f"{_p(worst['p'])}); the largest rise after {best['event']}: "
-                 f"{100 * best['car']:+.2f}% ({_p(best['p'])}).")
+    lines.append(_extremes(study.name, wl, done))
     sig = done[done["p"] < alpha]
     lines.append(f"- {len(sig)} of {len(done)} studied events moved {study.name} by more than its "
                  f"estimation-window volatility explains at the {100 * alpha:g}% level over {wl}"
@@ -176,11 +194,46 @@ def describe(study: CountryStudy, alpha: float = 0.05) -> str:
     if len(skipped):
         lines.append("- Not studied: " + "; ".join(f"{r.event} ({r.note})"
                                                  for r in skipped.itertuples()) + ".")
-    intraday = [study.events[e].label for e, a in study.alignments.items() if a.intraday]
+    lines += shared_day0_lines({e: a.day0 for e, a in study.alignments.items()},
+                               {e: r.label for e, r in study.events.items()}, study.calendar)
+    intraday = [study.events[e].label for e, a in study.alignments.items()
+                if a.intraday and not a.untimed]
     if intraday:
         lines.append(f"- Announced during {study.calendar}'s trading hours, so day 0 is that "
                      f"same session: {', '.join(intraday)}.")
+    assumed = [study.events[e].label for e, a in study.alignments.items()
+               if a.intraday and a.untimed]
+    if assumed:
+        lines.append(f"- No time of day is known for {', '.join(assumed)}: placed at the end of "
+                     f"its local day, which falls during {study.calendar}'s session, so day 0 is "
+                     "that session and may only partly reflect the news.")
     return "\n".join(lines)
+
+
+def _extremes(name: str, wl: str, done: pd.DataFrame) -> str:
+    """The largest fall and the largest rise of the CAR over the studied events, named as what
+    they are: one event is described alone; when every CAR has one sign, the other extreme is
+    "the smallest fall" (or rise), not a "rise" (or "fall")."""
+    def car(r: pd.Series, t: bool = False) -> str:
+        return (f"CAR {100 * r['car']:+.2f}% (" + (f"t = {r['t']:.2f}, " if t else "")
+                + f"{_p(r['p'])})")
+
+    worst, best = done.loc[done["car"].idxmin()], done.loc[done["car"].idxmax()]
+    if len(done) == 1:
+        return (f"- Over {wl}, {name} moved by {car(worst, t=True)} after "
+                f"{worst['event']}.")
+    if worst["car"] >= 0:  # every CAR a rise
+        return (f"- Every studied event was followed by a rise of {name} over {wl}: the largest "
+                f"after {best['event']}, {car(best, t=True)}; the smallest after "
+                f"{worst['event']}, {car(worst)}.")
+    if best["car"] <= 0:  # every CAR a fall
+        return (f"- Every studied event was followed by a fall of {name} over {wl}: the largest "
+                f"after {worst['event']}, {car(worst, t=True)}; the smallest after "
+                f"{best['event']}, {car(best)}.")
+    return (f"- The largest fall of {name} over {wl} came after {worst['event']}: "
+            f"CAR {100 * worst['car']:+.2f}% (t = {worst['t']:.2f}, "
+            f"{_p(worst['p'])}); the largest rise after {best['event']}: "
+            f"{100 * best['car']:+.2f}% ({_p(best['p'])}).")
 
 
 def _p(p: float) -> str:

@@ -409,5 +409,9 @@ def plot_paths(paths: Mapping[str, Any], column: str = "car", *, title: str, xla
                                 color=line.get_color(), alpha=0.12)
     ax.axhline(0, color="black", lw=0.6)
     ax.axvline(0, color="grey", ls=":", lw=1)
-    ax.legend(fontsize=8)
+    if paths:
+        ax.legend(fontsize=8)
+    else:  # nothing could be studied: say so on the chart instead of an empty frame
+        ax.text(0.5, 0.5, "No path to draw: no event could be studied (see the table above)",
+                transform=ax.transAxes, ha="center", va="center", fontsize=9, color="grey")
     return fig, ax

@@ -38,6 +38,14 @@ def calendar_codes() -> list[str]:
     return list(xcals.get_calendar_names(include_aliases=False))
 
 
+def _span_has_a_weekday(values) -> list[tuple[str, str, str]]:
+    """A chart from ``start`` to ``end`` with no weekday in it can show no close of any series."""
+    if len(pd.bdate_range(values["start"], values["end"])) == 0:
+        return [("end", f"= {values['end']:%Y-%m-%d}: the span from {values['start']:%Y-%m-%d} "
+                 "holds no weekday, so no series has a close to draw", "widen the span")]
+    return []
+
+
 #: What the parameters of ``notebooks/01_event_calendar.ipynb`` must be.
 PARAMETERS = Contract(
     "01_event_calendar",
@@ -51,6 +59,7 @@ PARAMETERS = Contract(
     ],
     rules=[ordered("start", "end")],
     history=[History(("index_symbol",), (), (), dates=("start", "end"))],
+    checks=[_span_has_a_weekday],
 )
 
 #: Market names of the common calendar codes (others show as their code).
@@ -194,8 +203,10 @@ def closed_weekdays(alignment: Alignment, event_date: pd.Timestamp) -> list[pd.T
 def plot_timeline(tl: Timeline) -> tuple:
     """The series over the span with the chosen kinds of events marked (lines coloured by kind,
     labels abbreviated). Returns ``(fig, ax)``; the caller adds the source line."""
-    fig, ax = new_figure(title=f"Tariff events, {tl.start:%b %Y}–{tl.end:%b %Y}, over the "
-                         f"{tl.name}", xlabel="Date", ylabel=f"{tl.name} close", yunits=tl.units)
+    months = (f"{tl.start:%b %Y}" if f"{tl.start:%b %Y}" == f"{tl.end:%b %Y}" else
+              f"{tl.start:%b %Y}–{tl.end:%b %Y}")
+    fig, ax = new_figure(title=f"Tariff events, {months}, over the {tl.name}", xlabel="Date",
+                         ylabel=f"{tl.name} close", yunits=tl.units)
     ax.plot(tl.levels.index, tl.levels.to_numpy(), color="black", lw=1.2)
     mark_events(ax, tl.shown, date_col="date", kind_col="kind", label_col="title")
     return fig, ax
@@ -214,17 +225,26 @@ def _markets(codes: Sequence[str]) -> str:
 
 
 def _move(tl: Timeline) -> str:
+    """The series' change over the span and its deepest fall: in percent of the level for
+    prices and index points; in percentage points for a series quoted in percent (a yield or
+    spread, whose relative change means nothing and can cross zero)."""
     s = tl.levels
     first, last = s.index[0], s.index[-1]
+    in_points = tl.units == "percent"
     peak_to_date = s.cummax()
-    dd = s / peak_to_date - 1
+    dd = s - peak_to_date if in_points else s / peak_to_date - 1
     low = dd.idxmin()
     peak = s.loc[:low].idxmax()
+
+    def change(x: float) -> str:
+        return f"{x:+.2f} percentage points" if in_points else f"{100 * x:+.1f}%"
+
+    total = s.iloc[-1] - s.iloc[0] if in_points else s.iloc[-1] / s.iloc[0] - 1
     text = (f"- The {tl.name} closed at {s.iloc[0]:,.2f} on {first:%-d %b %Y} and at "
-            f"{s.iloc[-1]:,.2f} on {last:%-d %b %Y} ({100 * (s.iloc[-1] / s.iloc[0] - 1):+.1f}%).")
+            f"{s.iloc[-1]:,.2f} on {last:%-d %b %Y} ({change(total)}).")
     if dd.min() < 0:
         text += (f" Its deepest fall in the span ran from {s[peak]:,.2f} on {peak:%-d %b %Y} to "
-                 f"{s[low]:,.2f} on {low:%-d %b %Y} ({100 * dd.min():+.1f}%).")
+                 f"{s[low]:,.2f} on {low:%-d %b %Y} ({change(dd.min())}).")
     return text
 
 

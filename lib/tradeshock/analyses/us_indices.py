@@ -36,6 +36,8 @@ from tradeshock.analyses.contract import (
     Windows, before, inside,
 )
 from tradeshock.analyses.figures import plot_levels, plot_paths
+from tradeshock.analyses.overlap import shared_day0_lines
+from tradeshock.analyses.timing import timing_text
 from tradeshock.core.tables import Table
 from tradeshock.core.windows import parse_window
 from tradeshock.engine import present
@@ -45,11 +47,15 @@ from tradeshock.engine.study import event_study
 from tradeshock.errors import StudyError, TradeshockError, ValidationError
 from tradeshock.events.align import Alignment, align, event_window
 
-__all__ = ["PARAMETERS", "IndexStudy", "Drawdown", "study_indices", "daily_table",
+__all__ = ["PARAMETERS", "IndexStudy", "Drawdown", "study_indices", "daily_table", "daily_spans",
            "drawdown", "plot_paths_of", "plot_rebased", "test_tables", "describe",
            "explore_car", "explore_panel", "PATHS"]
 
 MODELS = ("mean", "market_adjusted", "market")
+#: The fewest estimation-window sessions a study may ask for: the engine's default
+#: ``min_estimation_obs`` of :func:`~tradeshock.engine.study.event_study` (a shorter window
+#: could only give a report without results, so the contract refuses it before any work).
+MIN_ESTIMATION_SESSIONS = 30
 
 
 def _calendars(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -69,6 +75,21 @@ def _market_needed(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if values["model"] != "mean" and values.get("market_symbol") is None:
         return [("market_symbol", f"is None, but model {values['model']!r} needs a market proxy",
                  "give a market series, e.g. 'ACWI', or use model 'mean'")]
+    if values["model"] != "mean":
+        from tradeshock.data.universe import load_universe
+
+        uni = load_universe().set_index("symbol")
+        m, first = values["market_symbol"], values["symbols"][0]
+        mcal, cal = uni.at[m, "exchange_calendar"], uni.at[first, "exchange_calendar"]
+        if mcal != cal:
+            return [("market_symbol", f"= {m!r} trades on {mcal or 'no exchange calendar'}, the "
+                     f"studied series on {cal}: their returns of one date close at different "
+                     "hours, so the abnormal return would mix two reactions",
+                     f"use a market proxy of the {cal} calendar, or model 'mean'")]
+    if values["model"] != "mean" and values["market_symbol"] in values["symbols"]:
+        return [("market_symbol", f"= {values['market_symbol']!r} is also in symbols: under "
+                 f"model {values['model']!r} its abnormal return would be zero by construction",
+                 "use a market proxy that is not studied (e.g. 'ACWI'), or drop it from symbols")]
     return []
 
 
@@ -97,7 +118,8 @@ PARAMETERS = Contract(
         Choice("model", help="the normal-return model", choices=MODELS),
         Symbol("market_symbol", help="the market proxy of the market models (None: no market "
                "model)", priced=True, optional=True),
-        Window("estimation_window", help="the estimation window"),
+        Window("estimation_window", help="the estimation window",
+               min_length=MIN_ESTIMATION_SESSIONS),
         Window("event_window", help="the event window"),
         Windows("car_windows", help="CAR windows inside the event window"),
         Window("daily_window", help="sessions around the first and last event in the daily "
@@ -114,7 +136,8 @@ PARAMETERS = Contract(
         History(("symbols", "market_symbol"), ("events_studied",),
                 ("estimation_window", "event_window", "daily_window")),
         History(("vix_symbol",), ("events_studied",), ("daily_window",)),
-        History(("symbols",), ("selloff_event",), ("peak_window",), dates=("record_date",)),
+        History(("symbols",), ("selloff_event",), ("peak_window",), dates=("record_date",),
+                sessions_after=("trough_sessions",)),
     ],
     checks=[_calendars, _market_needed, _peak_before_day0],
 )
@@ -139,11 +162,20 @@ class IndexStudy:
     alignments: dict[str, Alignment]
     results: dict[str, EventStudyResult] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    #: Symbol of the market proxy of the market models (None under the constant mean).
+    market: str | None = None
+
+    def model_text(self) -> str:
+        """The normal-return model as a reader needs it: ``market`` names its proxy."""
+        if self.market is None:
+            return f"model {self.model}"
+        return (f"model {self.model} against {self.names.get(self.market, self.market)} "
+                f"({self.market})")
 
     def day0_table(self) -> Table:
         """Day 0 of each event on the calendar, its timing, whether the time was known."""
         rows = [{"event": self.events[e].label, "day0": a.day0,
-                 "timing": a.timing.replace("_", " "),
+                 "timing": timing_text(a),
                  "time known": "no (end of day assumed)" if a.untimed else "yes",
                  "note": self.notes.get(e, "")} for e, a in self.alignments.items()]
         return Table(pd.DataFrame(rows).set_index("event"),
@@ -151,7 +183,8 @@ class IndexStudy:
                      formats={"day0": "date"}, labels={"day0": f"day 0 ({self.calendar})"},
                      notes=["Day 0 is the first session that trades after the announcement; "
                             "'intraday': announced during that session, so its return only "
-                            "partly reflects the news."])
+                            "partly reflects the news."]
+                     + ([f"Normal returns: {self.model_text()}."] if self.market else []))
 
     def caar_frame(self) -> pd.DataFrame:
         """One row per (event, CAR window): CAAR (fraction), the p-values of the Brown-Warner
@@ -185,6 +218,8 @@ def study_indices(returns: pd.DataFrame, symbols: Sequence[str], names: Mapping[
                      [tuple(w) for w in car_windows], {e.event_id: e for e in events},
                      {e.event_id: align(e.event_id, calendar, events=calendar_frame)
                       for e in events})
+    if model != "mean" and market is not None:
+        out.market = str(market.name)
     rets = returns[list(symbols)].dropna(how="all")
     for e, al in out.alignments.items():
         if al.day0 not in rets.index or rets.loc[al.day0].isna().all():
@@ -214,10 +249,9 @@ def daily_table(returns: pd.DataFrame, levels: pd.DataFrame, study: IndexStudy,
     """Daily simple returns (percent) of the studied series from day ``window[0]`` of the first
     event to day ``window[1]`` of the last (sessions of the study's calendar), with the closing
     level of ``level_symbol`` (e.g. the VIX) beside them."""
-    als = sorted(study.alignments.values(), key=lambda a: a.day0)
-    first = event_window(als[0], study.calendar, (window[0], window[0]))["session"].iloc[0]
-    last = event_window(als[-1], study.calendar, (window[1], window[1]))["session"].iloc[0]
-    frame = returns.loc[first:last, study.symbols].dropna(how="all")
+    blocks = daily_spans(study, window)
+    first, last = blocks[0][0], blocks[-1][1]
+    frame = pd.concat([returns.loc[a:b, study.symbols] for a, b in blocks]).dropna(how="all")
     frame = frame.rename(columns=study.names)
     formats = {study.names[s]: "pct" for s in study.symbols}
     if level_symbol is not None:
@@ -225,11 +259,42 @@ def daily_table(returns: pd.DataFrame, levels: pd.DataFrame, study: IndexStudy,
         frame[col] = levels[level_symbol].reindex(frame.index)
         formats[col] = "num:2"
     frame.index.name = "date"
-    return Table(frame, caption=f"Daily returns from {first:%-d %b} to {last:%-d %b %Y}, percent"
+    span = (f"from {first:%-d %b} to {last:%-d %b %Y}" if len(blocks) == 1 else
+            f"{window_label(*window)} around each event ("
+            + ", ".join(f"{a:%-d %b %Y}" if a == b else f"{a:%-d %b %Y}–{b:%-d %b %Y}"
+                        for a, b in blocks) + ")")
+    return Table(frame, caption=f"Daily returns {span}, percent"
                  + (f"; {study.names.get(level_symbol, level_symbol)} as its closing level"
                     if level_symbol else ""), formats=formats,
                  notes=["Close-to-close simple returns on each series' own sessions; a dash: "
                         "no close that day."])
+
+
+#: Blocks of the daily table closer than this many sessions are shown as one span.
+DAILY_MERGE_SESSIONS = 5
+
+
+def daily_spans(study: IndexStudy, window: tuple[int, int]) -> list[tuple[pd.Timestamp,
+                                                                          pd.Timestamp]]:
+    """The (first, last) sessions of the daily table: day ``window[0]`` to ``window[1]`` around
+    each event's day 0 on the study's calendar, in date order; spans that overlap or lie fewer
+    than :data:`DAILY_MERGE_SESSIONS` sessions apart are joined into one (so events a week apart
+    show every session between them, events months apart do not fill the table with the months
+    between)."""
+    from tradeshock.data.calendars import get_calendar
+
+    sessions = pd.DatetimeIndex(get_calendar(study.calendar).sessions)
+    spans = sorted((event_window(a, study.calendar, (window[0], window[0]))["session"].iloc[0],
+                    event_window(a, study.calendar, (window[1], window[1]))["session"].iloc[0])
+                   for a in study.alignments.values())
+    out = [spans[0]]
+    for a, b in spans[1:]:
+        prev_a, prev_b = out[-1]
+        if sessions.get_loc(a) - sessions.get_loc(prev_b) <= DAILY_MERGE_SESSIONS:
+            out[-1] = (prev_a, max(prev_b, b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def test_tables(study: IndexStudy, event_id: str) -> list[Table]:
@@ -384,8 +449,7 @@ def _event_sentence(study: IndexStudy, e: str, ref: EventRef) -> str:
     one = res.securities[0]
     who = f"average over the {n} series" if n > 1 else f"for the {study.names.get(one, one)}"
     text = (f"- **{ref.label}**, day 0 {al.day0:%-d %b %Y} on {study.calendar}"
-            + (" (announced during the session, so day 0 only partly reflects it)"
-               if al.intraday else "") + f": {who}, " + "; ".join(parts) + "."
+            + _intraday_note(al) + f": {who}, " + "; ".join(parts) + "."
             + (f" The largest day-0 move: {study.names.get(worst, worst)} "
                f"{100 * ar0[worst]:+.2f}% (abnormal)." if n > 1 else ""))
     if study.notes.get(e):
@@ -393,20 +457,43 @@ def _event_sentence(study: IndexStudy, e: str, ref: EventRef) -> str:
     return text
 
 
+def _intraday_note(al: Alignment) -> str:
+    """Why day 0 may only partly reflect the news: announced in the session, or (untimed) placed
+    at the end of its local day, which fell in the session."""
+    if not al.intraday:
+        return ""
+    if al.untimed:
+        return (" (no time of day known: placed at the end of its local day, which falls in the "
+                "session, so day 0 may only partly reflect it)")
+    return " (announced during the session, so day 0 only partly reflects it)"
+
+
 def _drawdown_sentence(dd: Drawdown) -> str:
     t = dd.table.dropna(subset=["drawdown (%)"])
     if t.empty:
         return "- No series could be measured for the drawdown."
     lo, hi = t["drawdown (%)"].idxmin(), t["drawdown (%)"].idxmax()
-    troughs = sorted({f"{d:%-d %b %Y}" for d in pd.to_datetime(t["trough date"])})
-    fall = (f"the falls to the low ran from {t.at[hi, 'drawdown (%)']:.1f}% "
-            f"({dd.names.get(hi, hi)}) to {t.at[lo, 'drawdown (%)']:.1f}% "
-            f"({dd.names.get(lo, lo)})" if len(t) > 1 else
-            f"the {dd.names.get(lo, lo)} fell {abs(t.at[lo, 'drawdown (%)']):.1f}% to its low")
+    troughs = [f"{d:%-d %b %Y}" for d in sorted(set(pd.to_datetime(t["trough date"])))]
+    d_lo, d_hi = t.at[lo, "drawdown (%)"], t.at[hi, "drawdown (%)"]
+    n_lo, n_hi = dd.names.get(lo, lo), dd.names.get(hi, hi)
+    if d_hi < 0:  # every series fell below the reference
+        fall = (f"the falls to the low ran from {d_hi:.1f}% ({n_hi}) to {d_lo:.1f}% ({n_lo})"
+                if len(t) > 1 else f"the {n_lo} fell {abs(d_lo):.1f}% to its low")
+    elif d_lo >= 0:  # none did: no drawdown to speak of
+        fall = ("no series closed below it; their lowest closes were "
+                f"{d_lo:+.1f}% ({n_lo}) to {d_hi:+.1f}% ({n_hi}) from it" if len(t) > 1 else
+                f"the {n_lo} never closed below it; its lowest close was {d_lo:+.1f}% from it")
+    else:
+        fall = (f"the lowest closes ran from {d_hi:+.1f}% ({n_hi}, which never closed below "
+                f"it) to {d_lo:+.1f}% ({n_lo})")
     text = (f"- Reference close: {dd.how}. From it, {fall} (lowest close from day 0 to "
             f"{dd.trough_by:%-d %b %Y}: {', '.join(troughs)}).")
     back = []
     for s, r in t.iterrows():
+        if r["drawdown (%)"] >= 0:
+            back.append(f"{dd.names.get(s, s)} stayed at or above the reference close from "
+                        "day 0 on")
+            continue
         pre, ref = r["regained pre-shock close"], r["regained reference"]
         back.append(f"{dd.names.get(s, s)} regained its {dd.pre_shock:%-d %b} close "
                     + (f"on {pd.Timestamp(pre):%-d %b %Y}" if pd.notna(pre) else
@@ -425,6 +512,10 @@ def _level_sentence(levels: pd.DataFrame, symbol: str, name: str, study: IndexSt
     if span.empty:
         return f"- {name}: no level between {first:%-d %b %Y} and {als[-1].day0:%-d %b %Y}."
     top = span.idxmax()
+    if top == span.index[0]:  # no peak after the first close: say where it went instead
+        return (f"- {name} closed at {span.iloc[0]:.2f} on {span.index[0]:%-d %b %Y}, its "
+                f"highest close from day -1 of the first to day 0 of the last event studied, "
+                f"and at {span.iloc[-1]:.2f} on {span.index[-1]:%-d %b %Y}.")
     return (f"- {name} closed at {span.iloc[0]:.2f} on {span.index[0]:%-d %b %Y} and peaked at "
             f"{span[top]:.2f} on {top:%-d %b %Y} (between day -1 of the first and day 0 of the "
             "last event studied).")
@@ -435,6 +526,10 @@ def describe(study: IndexStudy, dd: Drawdown | None = None, levels: pd.DataFrame
     """"What the data say": per event the CAAR of each window with two tests and the largest
     day-0 move; the drawdown and recoveries; the level series' path. Markdown bullets."""
     lines = [_event_sentence(study, e, ref) for e, ref in study.events.items()]
+    if study.market is not None:
+        lines.append(f"- Abnormal returns are measured with the {study.model_text()}.")
+    lines += shared_day0_lines({e: a.day0 for e, a in study.alignments.items()},
+                               {e: r.label for e, r in study.events.items()}, study.calendar)
     if len(study.symbols) < 3:
         lines.append(f"- With {len(study.symbols)} series, the cross-sectional tests have almost "
                      "no power; read the time-series tests (Brown–Warner, Patell) instead.")
@@ -448,10 +543,12 @@ def describe(study: IndexStudy, dd: Drawdown | None = None, levels: pd.DataFrame
 
 # ------------------------------------------------------------------------------------ explore
 def explore_car(returns: pd.Series, name: str, day0: pd.Timestamp, estimation: str, event: str,
-                title: str, calendar: str) -> tuple:
+                title: str, calendar: str, *, model: str = "mean",
+                market: pd.Series | None = None, model_text: str | None = None) -> tuple:
     """The CAR path (percent, 95% band) of one series around one day 0 with windows given as
-    text (``"-260:-11"``); raises a project error (ValidationError, StudyError) when a window
-    is malformed or the data cannot fill it."""
+    text (``"-260:-11"``), under the study's ``model`` (``market``: the proxy's returns for the
+    market models; ``model_text`` names it in the title); raises a project error
+    (ValidationError, StudyError) when a window is malformed or the data cannot fill it."""
     est = tuple(parse_window(estimation, "estimation window", kind="days"))
     evw = tuple(parse_window(event, "event window", kind="days"))
     s = returns.dropna()
@@ -463,11 +560,21 @@ def explore_car(returns: pd.Series, name: str, day0: pd.Timestamp, estimation: s
         raise ValidationError(f"the data of {name} cover days {lo}..{hi} around day 0 "
                               f"({s.index[0]:%Y-%m-%d} to {s.index[-1]:%Y-%m-%d}); keep both "
                               "windows inside")
-    res = event_study(s.to_frame(name), day0, model="mean", estimation=est, event=evw)
+    kw: dict[str, Any] = {} if model == "mean" else {"market": market}
+    res = event_study(s.to_frame(name), day0, model=model, estimation=est, event=evw, **kw)
     if not res.n_securities:
         raise StudyError("; ".join(res.excluded["detail"].astype(str)))
-    return plot_paths({name: ar_paths(res)}, "car", title=f"CAR of {name} around: {title}",
+    what = f" ({model_text})" if model_text and model != "mean" else ""
+    return plot_paths({name: ar_paths(res)}, "car", title=f"CAR of {name} around: {title}{what}",
                       xlabel=f"Trading day relative to day 0 ({calendar})")
+
+
+def _window_text(value: Any) -> str:
+    """A window parameter as the text of a window box (a JupyterLab user may give a pair)."""
+    if isinstance(value, str):
+        return value
+    a, b = parse_window(value, "window", kind="days")
+    return f"{a}:{b}"
 
 
 def explore_message(exc: BaseException) -> str:
@@ -486,8 +593,9 @@ def explore_panel(returns: pd.DataFrame, study: IndexStudy, estimation: str, eve
 
     series = w.Dropdown(options=[(study.names[s], s) for s in study.symbols], description="series")
     ev = w.Dropdown(options=[(r.label, e) for e, r in study.events.items()], description="event")
-    est = w.Text(value=estimation, description="estimation", continuous_update=False)
-    evw = w.Text(value=event, description="event window", continuous_update=False)
+    est = w.Text(value=_window_text(estimation), description="estimation",
+                 continuous_update=False)
+    evw = w.Text(value=_window_text(event), description="event window", continuous_update=False)
     run, out = w.Button(description="Run", button_style="primary"), w.Output()
 
     def _run(*_):
@@ -496,7 +604,9 @@ def explore_panel(returns: pd.DataFrame, study: IndexStudy, estimation: str, eve
             try:
                 fig, _ = explore_car(returns[series.value], study.names[series.value],
                                      study.alignments[ev.value].day0, est.value, evw.value,
-                                     study.events[ev.value].title, study.calendar)
+                                     study.events[ev.value].title, study.calendar,
+                                     model=study.model, model_text=study.model_text(),
+                                     market=returns[study.market] if study.market else None)
             except TradeshockError as exc:
                 print(explore_message(exc))
                 return
