@@ -550,9 +550,6 @@ class History:
     #: :class:`Date` parameters (e.g. an optional reference date, a chart's first and last date)
     #: that the symbols' data must also reach: loaded from, and refused when not covered.
     dates: tuple[str, ...] = ()
-    #: :class:`Integer` parameters that count sessions from day 0 on (a trough searched up to
-    #: N sessions after day 0: the window ``0:N``), so the data must reach that far.
-    sessions_after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
