@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradeshock.errors import StudyError, ValidationError
 
-__all__ = ["read_returns_csv", "study", "write_csv_atomic"]
+__all__ = ["STUDY_MARKER", "check_study_out", "read_returns_csv", "study", "write_csv_atomic"]
 
 _CLI_MODELS = ("mean", "market_adjusted", "market")
 
@@ -120,6 +120,8 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
         name: _dates_only(tab).to_csv(index=False, date_format="%Y-%m-%d").encode()
         for name, tab in tables.items()
     }
+    check_study_out(out_dir, list(data))
+    data[STUDY_MARKER] = _MARKER_TEXT.encode()
     try:
         write_file_set(out_dir, data)
     except OSError as exc:
@@ -133,6 +135,35 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
             f"cannot write the study tables to {out_dir}: {exc}. Run the study again once the "
             "folder is writable"
         ) from None
+
+
+#: The hidden file that marks a folder whose tables ``tradeshock study`` wrote (so a later
+#: study may replace them); written with the tables, as part of the set.
+STUDY_MARKER = ".tradeshock-study"
+_MARKER_TEXT = "Tables written by `tradeshock study`; a later study replaces them.\n"
+
+
+def check_study_out(out_dir: Path, names: list[str]) -> None:
+    """Refuse (:class:`~tradeshock.errors.OutputFolderError`, before anything is written) an
+    ``--out`` that is a project source folder, a file, or a folder where a table name already
+    exists that an earlier study did not write (no :data:`STUDY_MARKER`)."""
+    from tradeshock.errors import OutputFolderError
+    from tradeshock.pipeline.outdir import check_not_source_folder
+
+    fix = "choose a new or empty folder with --out (e.g. --out /tmp/study)"
+    check_not_source_folder(out_dir, option="--out", fix=fix)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"--out {out} is a file, not a folder; {fix}")
+    if not out.is_dir() or (out / STUDY_MARKER).is_file():
+        return
+    clash = [n for n in names if (out / n).exists() or (out / n).is_symlink()]
+    if clash:
+        raise OutputFolderError(
+            f"--out {out} already holds {', '.join(clash)}, which tradeshock study did not write "
+            f"there (no {STUDY_MARKER} marker), so they are not overwritten; nothing was written. "
+            f"Fix: {fix}, or move those files away first"
+        )
 
 
 def _dates_only(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,92 @@
+"""Which folders ``tradeshock data pin --out`` may replace.
+
+:func:`~tradeshock.data.pin.pin` replaces its output folder as a whole (built beside it, switched
+in one step), so pointed at the wrong folder it would swap out someone else's files (the
+project's ``notebooks/``, the project itself, a home folder). :func:`check_pin_dest` admits
+
+- the project's ``data/snapshot/`` (the default) and ``$TRADESHOCK_PINNED_DIR``'s folder when it
+  is a pinned snapshot,
+- a folder that does not exist yet or is empty (only tradeshock's hidden temporary names inside),
+- a folder that already holds a pinned snapshot (its ``manifest.json`` lists ``files`` and
+  ``series``);
+
+and refuses, naming the folder, why, and the fix, the project root, its source folders
+(``notebooks/``, ``lib/``, ``tests/``, ``docs/``, ``benchmarks/``, ``reports/``, ``.git/`` and
+what is inside them; ``data/`` itself, ``data/events/`` and ``data/cache/``), a path that is a
+file, and any other folder holding files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tradeshock.core.fileio import is_temp_name
+from tradeshock.errors import DataError
+from tradeshock.paths import PROJECT_ROOT
+
+__all__ = ["check_pin_dest", "is_pinned_snapshot"]
+
+#: Project folders whose whole tree is refused as a pin destination.
+_TREES = ("notebooks", "lib", "tests", "docs", "benchmarks", "reports", ".git",
+          "data/events", "data/cache")
+_FIX = ("pin into the project's data/snapshot (drop --out), or into a new or empty folder "
+        "(--out /tmp/pinned)")
+
+
+def is_pinned_snapshot(folder: str | Path) -> bool:
+    """True when ``folder/manifest.json`` is a pinned-snapshot manifest (``files`` and
+    ``series`` mappings); False otherwise or when it cannot be read."""
+    try:
+        data = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(data, dict) and isinstance(data.get("files"), dict)
+            and isinstance(data.get("series"), dict))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def check_pin_dest(out_dir: str | Path, *, project: Path | None = PROJECT_ROOT) -> None:
+    """Raise :class:`~tradeshock.errors.DataError` unless ``data pin`` may replace ``out_dir``
+    (see the module docstring). Nothing is written either way."""
+    shown = Path(out_dir)
+    out = shown.resolve()
+    if project is not None:
+        root = project.resolve()
+        if out == (root / "data" / "snapshot"):
+            return
+        refused = out == root or out == root / "data"
+        refused = refused or any(_inside(out, root / t) for t in _TREES)
+        if refused:
+            what = "the project folder" if out == root else "a project source folder"
+            raise DataError(
+                f"--out {shown} is {what} ({out}): `data pin` replaces its output folder as a "
+                f"whole, which would swap out the project's own files; nothing was written. "
+                f"Fix: {_FIX}."
+            )
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DataError(f"--out {shown} is a file, not a folder; nothing was written. Fix: {_FIX}.")
+    try:
+        names = sorted(n for n in os.listdir(out) if not is_temp_name(n))
+    except OSError as exc:
+        raise DataError(f"--out {shown} cannot be read ({exc.strerror or exc}); nothing was "
+                        f"written. Fix: {_FIX}.") from None
+    if not names or is_pinned_snapshot(out):
+        return
+    listing = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    raise DataError(
+        f"--out {shown} holds files that are not a pinned snapshot ({listing}): `data pin` "
+        "replaces its output folder as a whole, so they would be mixed into the snapshot (or "
+        f"lost if it is replaced again); nothing was written. Fix: {_FIX}, or move those files "
+        "away first."
+    )
