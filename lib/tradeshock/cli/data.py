@@ -262,7 +262,7 @@ def fetch(ctx, symbols, start, end) -> None:
     """
     from tradeshock.data.online import fetch_online, network_cause
     from tradeshock.data.universe import load_universe, lookup
-    from tradeshock.errors import NetworkError
+    from tradeshock.errors import DataWriteError, NetworkError
 
     o = _opts(ctx)
     uni = load_universe()
@@ -287,6 +287,8 @@ def fetch(ctx, symbols, start, end) -> None:
                     "or use the pinned snapshot (`tradeshock data check`)."
                 ) from None
             continue
+        except DataWriteError:
+            raise  # the cache cannot keep downloads: the next series would fail the same way
         except DataError as exc:
             failed.append(r.symbol)
             down.clear()

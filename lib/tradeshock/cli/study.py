@@ -120,7 +120,7 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
         name: _dates_only(tab).to_csv(index=False, date_format="%Y-%m-%d").encode()
         for name, tab in tables.items()
     }
-    check_study_out(out_dir, list(data))
+    check_study_out(out_dir, list(data))  # checked before the study too; the folder may change
     data[STUDY_MARKER] = _MARKER_TEXT.encode()
     try:
         write_file_set(out_dir, data)
@@ -140,6 +140,14 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
 #: The hidden file that marks a folder whose tables ``tradeshock study`` wrote (so a later
 #: study may replace them); written with the tables, as part of the set.
 STUDY_MARKER = ".tradeshock-study"
+#: The tables a study writes into --out.
+STUDY_TABLES = (
+    "daily_tests.csv",
+    "car_tests.csv",
+    "abnormal_returns.csv",
+    "estimates.csv",
+    "excluded.csv",
+)
 _MARKER_TEXT = "Tables written by `tradeshock study`; a later study replaces them.\n"
 
 
@@ -298,6 +306,7 @@ def study(
     # imported on use: keeps `tradeshock --help` fast
     from tradeshock.engine.study import event_study
 
+    check_study_out(out_dir, list(STUDY_TABLES))  # before any work
     frame = read_returns_csv(returns_path)
     if model in ("market", "market_adjusted") and not market_col:
         raise ValidationError(

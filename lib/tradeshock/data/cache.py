@@ -234,13 +234,18 @@ class PriceCache:
         try:
             return self._read_checked(symbol, pfile, mfile)
         except _Corrupt as exc:
+            try:
+                self.remove(symbol)
+                done = "it was removed"
+            except OSError as err:  # a read-only cache: ignore the entry, say it is still there
+                done = (f"it could not be removed ({err.strerror or err}; delete {pfile.name} "
+                        f"and {mfile.name} by hand) and is ignored")
             warnings.warn(
-                f"cache entry for {symbol} in {self.path} is corrupted ({exc}); it was removed "
+                f"cache entry for {symbol} in {self.path} is corrupted ({exc}); {done} "
                 "and the series is loaded from the next source",
                 CacheCorruptionWarning,
                 stacklevel=3,
             )
-            self.remove(symbol)
             return None
 
     def _read_checked(self, symbol: str, pfile: Path, mfile: Path) -> CacheEntry:
