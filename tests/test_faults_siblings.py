@@ -34,7 +34,6 @@ import pytest
 from click.testing import CliRunner
 from helpers import needs_kernel
 from helpers import tiny_notebook as _tiny_notebook
-
 from tradeshock.cli import main
 from tradeshock.core import fileset
 from tradeshock.core.signals import exit_status, stop_reason

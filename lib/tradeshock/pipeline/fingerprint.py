@@ -47,8 +47,8 @@ from tradeshock.pipeline.reportindex import package_versions
 
 __all__ = [
     "RENDER_FORMAT",
-    "Fingerprint",
     "RESULT_PACKAGES",
+    "Fingerprint",
     "data_fingerprint",
     "environment_fingerprint",
     "input_fingerprint",
