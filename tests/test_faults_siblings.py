@@ -118,6 +118,26 @@ def test_sibling_pin_out_refuses_a_folder_of_other_files(no_snapshot_env, mini_c
     check_pin_dest(empty)
 
 
+# ================================================================ writes: the price cache
+
+
+@needs_project
+def test_sibling_cache_dir_refuses_source_folders(no_snapshot_env, mini_copy):
+    """`data --cache-dir data/snapshot import` (or TRADESHOCK_CACHE=notebooks) wrote cache
+    entries into the pinned snapshot or among the sources; refused, nothing written."""
+    before = _tree(PROJECT_ROOT / "data" / "snapshot")
+    for target in ("data/snapshot", "notebooks", "data", "."):
+        folder = (PROJECT_ROOT / target).resolve()
+        res = _cli("data", "--cache-dir", str(folder), "import", str(mini_copy))
+        _no_traceback(res)
+        assert res.exit_code == 2, res.output
+        msg = " ".join(res.output.split())
+        assert f"the price cache {folder} is" in msg and "nothing was written" in msg
+        assert "Fix: use the default cache" in msg and "TRADESHOCK_CACHE=DIR" in msg
+    assert _tree(PROJECT_ROOT / "data" / "snapshot") == before
+    assert not list((PROJECT_ROOT / "notebooks").glob("*.parquet"))
+
+
 # ================================================================ writes: study --out
 
 _RETURNS = (

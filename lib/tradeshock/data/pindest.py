@@ -1,4 +1,4 @@
-"""Which folders ``tradeshock data pin --out`` may replace.
+"""Which folders the data layer may write into: ``data pin --out`` and the price cache.
 
 :func:`~tradeshock.data.pin.pin` replaces its output folder as a whole (built beside it, switched
 in one step), so pointed at the wrong folder it would swap out someone else's files (the
@@ -14,6 +14,11 @@ and refuses, naming the folder, why, and the fix, the project root, its source f
 (``notebooks/``, ``lib/``, ``tests/``, ``docs/``, ``benchmarks/``, ``reports/``, ``.git/`` and
 what is inside them; ``data/`` itself, ``data/events/`` and ``data/cache/``), a path that is a
 file, and any other folder holding files.
+
+The price cache (``--cache-dir``, ``$TRADESHOCK_CACHE``) adds files beside others, so
+:func:`check_cache_dir` only refuses the project root and its source folders (``data/`` itself,
+``data/snapshot/``, ``data/events/``, ``notebooks/``, ``lib/``, ...): a cache pointed there would
+mix price files into the pinned snapshot or the sources. ``data/cache/`` is the default.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ import os
 from pathlib import Path
 
 from tradeshock.core.fileio import is_temp_name
-from tradeshock.errors import DataError
+from tradeshock.errors import DataError, DataWriteError
 from tradeshock.paths import PROJECT_ROOT
 
-__all__ = ["check_pin_dest", "is_pinned_snapshot"]
+__all__ = ["check_cache_dir", "check_pin_dest", "is_pinned_snapshot"]
 
 #: Project folders whose whole tree is refused as a pin destination.
 _TREES = ("notebooks", "lib", "tests", "docs", "benchmarks", "reports", ".git",
@@ -90,3 +95,21 @@ def check_pin_dest(out_dir: str | Path, *, project: Path | None = PROJECT_ROOT) 
         f"lost if it is replaced again); nothing was written. Fix: {_FIX}, or move those files "
         "away first."
     )
+
+
+def check_cache_dir(cache: str | Path, *, project: Path | None = PROJECT_ROOT) -> None:
+    """Raise :class:`~tradeshock.errors.DataWriteError` when the cache folder ``cache`` is the
+    project root or one of its source folders (see the module docstring); nothing is written."""
+    if project is None:
+        return
+    root = project.resolve()
+    out = Path(cache).resolve()
+    trees = (*_TREES, "data/snapshot")
+    if out == root or out == root / "data" or any(_inside(out, root / t) for t in trees):
+        what = "the project folder" if out == root else "a project source folder"
+        raise DataWriteError(
+            f"the price cache {cache} is {what} ({out}): cache entries would be mixed into the project's own files "
+            "(the pinned snapshot, the calendar, the sources); nothing was written. Fix: use the "
+            "default cache (unset TRADESHOCK_CACHE, drop --cache-dir) or another folder "
+            "(TRADESHOCK_CACHE=DIR or `tradeshock data --cache-dir DIR ...`)."
+        )
