@@ -170,8 +170,8 @@ def test_sibling_study_out_refuses_source_folders(tmp_path):
 
 
 def test_sibling_study_out_never_over_files_it_did_not_write(tmp_path):
-    """A folder holding someone's estimates.csv is refused (nothing written); a folder an
-    earlier study wrote (marked) is replaced as a set."""
+    """A folder holding someone's estimates.csv is refused (nothing written); tables an earlier
+    study wrote (recognised by their header) are replaced as a set."""
     returns = tmp_path / "r.csv"
     returns.write_text(_RETURNS)
     theirs = tmp_path / "theirs"
@@ -182,6 +182,7 @@ def test_sibling_study_out_never_over_files_it_did_not_write(tmp_path):
     assert res.exit_code == 2
     msg = " ".join(res.output.split())
     assert f"--out {theirs} already holds estimates.csv, which tradeshock study did not" in msg
+    assert "(not a study table)" in msg
     assert "nothing was written" in msg and "move those files away first" in msg
     assert sorted(p.name for p in theirs.iterdir()) == ["estimates.csv"]
     assert (theirs / "estimates.csv").read_text() == "my own estimates\n"
@@ -189,7 +190,8 @@ def test_sibling_study_out_never_over_files_it_did_not_write(tmp_path):
     ours = tmp_path / "ours"
     assert _study(ours, returns).exit_code == 0
     first = _tree(ours)
-    assert ".tradeshock-study" in first and "daily_tests.csv" in first
+    assert sorted(first) == sorted(["daily_tests.csv", "car_tests.csv", "abnormal_returns.csv",
+                                    "estimates.csv", "excluded.csv"])
     res = _study(ours, returns)  # the same study again: allowed, same bytes
     assert res.exit_code == 0, res.output
     assert _tree(ours) == first

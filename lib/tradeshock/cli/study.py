@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradeshock.errors import StudyError, ValidationError
 
-__all__ = ["STUDY_MARKER", "check_study_out", "read_returns_csv", "study", "write_csv_atomic"]
+__all__ = ["STUDY_TABLES", "check_study_out", "read_returns_csv", "study", "write_csv_atomic"]
 
 _CLI_MODELS = ("mean", "market_adjusted", "market")
 
@@ -121,7 +121,6 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
         for name, tab in tables.items()
     }
     check_study_out(out_dir, list(data))  # checked before the study too; the folder may change
-    data[STUDY_MARKER] = _MARKER_TEXT.encode()
     try:
         write_file_set(out_dir, data)
     except OSError as exc:
@@ -137,24 +136,30 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
         ) from None
 
 
-#: The hidden file that marks a folder whose tables ``tradeshock study`` wrote (so a later
-#: study may replace them); written with the tables, as part of the set.
-STUDY_MARKER = ".tradeshock-study"
-#: The tables a study writes into --out.
-STUDY_TABLES = (
-    "daily_tests.csv",
-    "car_tests.csv",
-    "abnormal_returns.csv",
-    "estimates.csv",
-    "excluded.csv",
-)
-_MARKER_TEXT = "Tables written by `tradeshock study`; a later study replaces them.\n"
+#: The tables a study writes into --out, each with the start of its header line: an existing
+#: file of that name is replaced only when it starts so (a table an earlier study wrote).
+STUDY_TABLES = {
+    "daily_tests.csv": "date,test,statistic,p_value",
+    "car_tests.csv": "window_start,window_end,",
+    "abnormal_returns.csv": "security,date,day,ar,",
+    "estimates.csv": "security,model,",
+    "excluded.csv": "security,reason,detail",
+}
+
+
+def _written_by_study(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.startswith(STUDY_TABLES.get(path.name, "\0"))
 
 
 def check_study_out(out_dir: Path, names: list[str]) -> None:
     """Refuse (:class:`~tradeshock.errors.OutputFolderError`, before anything is written) an
     ``--out`` that is a project source folder, a file, or a folder where a table name already
-    exists that an earlier study did not write (no :data:`STUDY_MARKER`)."""
+    exists that is not a table an earlier study wrote (its header, :data:`STUDY_TABLES`)."""
     from tradeshock.errors import OutputFolderError
     from tradeshock.pipeline.outdir import check_not_source_folder
 
@@ -163,13 +168,14 @@ def check_study_out(out_dir: Path, names: list[str]) -> None:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputFolderError(f"--out {out} is a file, not a folder; {fix}")
-    if not out.is_dir() or (out / STUDY_MARKER).is_file():
+    if not out.is_dir():
         return
-    clash = [n for n in names if (out / n).exists() or (out / n).is_symlink()]
+    clash = [n for n in names if ((out / n).exists() or (out / n).is_symlink())
+             and ((out / n).is_symlink() or not _written_by_study(out / n))]
     if clash:
         raise OutputFolderError(
             f"--out {out} already holds {', '.join(clash)}, which tradeshock study did not write "
-            f"there (no {STUDY_MARKER} marker), so they are not overwritten; nothing was written. "
+            "(not a study table), so they are not overwritten; nothing was written. "
             f"Fix: {fix}, or move those files away first"
         )
 
