@@ -583,3 +583,32 @@ def test_sibling_render_after_a_calendar_change_is_not_up_to_date(tmp_path, monk
     assert third.status == OK and third.executed
     manifest = json.loads((out / "manifest.json").read_text())
     assert "environment" in manifest["reports"]["cal"]["inputs"]
+
+
+def test_sibling_sigterm_between_two_moves_of_a_set_rolls_back(tmp_path):
+    """A report's notebook, attachments and HTML move as one set; SIGTERM (Terminated) after the
+    first move left a new notebook beside the old HTML (only OSError was rolled back). Now the
+    set is as it was, and no backup file is left."""
+    from tradeshock.core.fileio import replace_together
+
+    dst = tmp_path / "out"
+    dst.mkdir()
+    for name in ("r.ipynb", "r.html"):
+        (dst / name).write_text(f"old {name}")
+    new = tmp_path / "new"
+    new.mkdir()
+    for name in ("r.ipynb", "r.html"):
+        (new / name).write_text(f"new {name}")
+    moves = {"n": 0}
+
+    def stopped_midway(src, d):
+        moves["n"] += 1
+        if moves["n"] == 2:
+            raise Terminated("stopped by signal SIGTERM")
+        os.replace(src, d)
+
+    with pytest.raises(Terminated):
+        replace_together([(new / "r.ipynb", dst / "r.ipynb"), (new / "r.html", dst / "r.html")],
+                         replace=stopped_midway)
+    assert {p.name: p.read_text() for p in dst.iterdir()} == {
+        "r.ipynb": "old r.ipynb", "r.html": "old r.html"}

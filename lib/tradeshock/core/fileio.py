@@ -135,8 +135,9 @@ def replace_together(
     removes ``dst`` as part of the set. Each existing ``dst`` is kept as a backup beside it
     (``.DST.XXXXXXXX.tmp``) until every move succeeded. When a move fails, the ones already made
     are rolled back from the backups and the :class:`OSError` is raised again: the destinations
-    are as they were. If the roll-back itself fails, :class:`~tradeshock.errors.FileSetError`
-    says which destinations were replaced (``.replaced``) and where their backups are.
+    are as they were (the same for an interruption, SIGTERM or Ctrl-C, between two moves). If
+    the roll-back itself fails, :class:`~tradeshock.errors.FileSetError` says which
+    destinations were replaced (``.replaced``) and where their backups are.
     ``replace(src, dst)`` does a single move (default: fsync, then :func:`os.replace`).
     """
     move = replace if callable(replace) else _fsync_replace
@@ -165,9 +166,9 @@ def replace_together(
                     _remove(dst)
             else:
                 move(Path(src), dst)
-    except OSError as exc:
+    except BaseException as exc:  # OSError, and SIGTERM/Ctrl-C between two moves
         failed = _roll_back(done)
-        if failed:
+        if failed and isinstance(exc, OSError):
             listing = ", ".join(str(d) for d, _ in failed)
             backups = ", ".join(str(b) for _, b in failed if b is not None) or "none"
             raise FileSetError(
