@@ -612,3 +612,80 @@ def test_sibling_sigterm_between_two_moves_of_a_set_rolls_back(tmp_path):
                          replace=stopped_midway)
     assert {p.name: p.read_text() for p in dst.iterdir()} == {
         "r.ipynb": "old r.ipynb", "r.html": "old r.html"}
+
+
+# ====================================================== temporary files of a killed writer
+
+
+def _aged(path: Path) -> Path:
+    os.utime(path, (0, 0))  # last modified in 1970: a crashed run's (no wall clock needed)
+    return path
+
+
+def test_sibling_pin_killed_between_renames_is_recovered(no_snapshot_env, mini_copy, tmp_path):
+    """`kill -9` of `data pin` between its two renames left data/snapshot missing (every render
+    failed) and the previous snapshot in .snapshot.old.XXXXXXXX.tmp; a killed build left
+    .snapshot.new.XXXXXXXX.tmp forever. The next pin restores and removes them, and says so."""
+    from tradeshock.data.pindest import recover_pin_dest
+
+    out = tmp_path / "pinned"
+    pin(mini_copy, out_dir=out, since=SINCE)
+    before = _tree(out)
+    aside = tmp_path / ".pinned.old.AbCd1234.tmp"
+    os.rename(out, aside)
+    _aged(aside)
+    build = tmp_path / ".pinned.new.EfGh5678.tmp"
+    build.mkdir()
+    (build / "series.parquet").write_bytes(b"half")
+    _aged(build)
+    fresh = tmp_path / ".pinned.new.IjKl9012.tmp"  # a pin running now: not touched
+    fresh.mkdir()
+    other = tmp_path / ".notes.txt.MnOp3456.tmp"  # another writer's: not touched
+    other.write_text("x")
+    _aged(other)
+
+    notes = recover_pin_dest(out, now=10_000.0)
+    assert notes[0] == f"restored {out} from {aside.name}, left by an interrupted pin"
+    assert "removed 1 temporary folder(s)" in notes[1] and build.name in notes[1]
+    assert _tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted(
+        [fresh.name, other.name])
+
+    shutil.rmtree(fresh)
+    res = _cli("data", "pin", str(mini_copy), "--out", str(out), "--since", SINCE)
+    assert res.exit_code == 0, res.output  # nothing left to recover: a plain re-pin
+    assert "interrupted pin" not in res.output
+
+
+def test_sibling_study_and_bundle_remove_a_killed_run_leftovers(tmp_path, monkeypatch):
+    """A study or bundle killed with -9 left its staging folder / temporary zip in the user's
+    folder forever; the next run removes those older than an hour, and only its own names."""
+    import time
+
+    from tradeshock.core.fileio import clean_temp_of
+
+    returns = tmp_path / "r.csv"
+    returns.write_text(_RETURNS)
+    out = tmp_path / "study"
+    out.mkdir()
+    staging = out / ".tradeshock-set.AbCd1234.tmp"
+    staging.mkdir()
+    (staging / "daily_tests.csv").write_text("half")
+    _aged(staging)
+    backup = out / ".estimates.csv.EfGh5678.tmp"
+    backup.write_text("old")
+    theirs = out / ".thesis.tex.IjKl9012.tmp"  # someone else's temporary file
+    theirs.write_text("x")
+    _aged(theirs)
+    _aged(backup)
+    assert _study(out, returns).exit_code == 0
+    hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    assert hidden == [theirs.name]
+
+    zip_dest = tmp_path / "share" / "r.zip"
+    zip_dest.parent.mkdir()
+    left = zip_dest.parent / ".r.zip.QrSt3456.tmp"
+    left.write_bytes(b"PK half")
+    _aged(left)
+    assert clean_temp_of(zip_dest, time.time() - 3600) == [left]
+

@@ -121,6 +121,7 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
         for name, tab in tables.items()
     }
     check_study_out(out_dir, list(data))  # checked before the study too; the folder may change
+    _clean_crashed(out_dir, list(data))
     try:
         write_file_set(out_dir, data)
     except OSError as exc:
@@ -178,6 +179,18 @@ def check_study_out(out_dir: Path, names: list[str]) -> None:
             "(not a study table), so they are not overwritten; nothing was written. "
             f"Fix: {fix}, or move those files away first"
         )
+
+
+def _clean_crashed(out_dir: Path, names: list[str]) -> None:
+    """Remove what a study killed without clean-up left in ``out_dir`` over an hour ago: its
+    staging folder (``.tradeshock-set.XXXXXXXX.tmp``) and backups of the tables."""
+    import time
+
+    from tradeshock.core.fileio import clean_temp_of
+
+    before = time.time() - 3600
+    for name in ["tradeshock-set", *names]:
+        clean_temp_of(Path(out_dir) / name, before)
 
 
 def _dates_only(frame: pd.DataFrame) -> pd.DataFrame:

@@ -111,6 +111,32 @@ def clean_temp(folder: str | Path, older_than: float | None = None) -> list[Path
     return removed
 
 
+def clean_temp_of(dest: str | Path, older_than: float) -> list[Path]:
+    """Remove the temporary files and folders made for ``dest`` (``.DEST.XXXXXXXX.tmp``, and
+    ``.DEST.new.XXXXXXXX.tmp`` / ``.DEST.old.XXXXXXXX.tmp`` of a folder switch) that a crashed
+    writer (``kill -9``, power loss) left beside it, last modified before ``older_than`` (a
+    :func:`time.time` instant: a writer still running keeps its own). Returns what was removed;
+    what cannot be removed is left as it is."""
+    dest = Path(dest)
+    ours = re.compile(rf"^\.{re.escape(dest.name)}(\.new|\.old)?\.[A-Za-z0-9_]{{8}}\.tmp$")
+    removed: list[Path] = []
+    try:
+        entries = list(dest.parent.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        if not ours.match(p.name):  # another file's temporary file: not ours to judge
+            continue
+        try:
+            if p.lstat().st_mtime >= older_than:
+                continue
+            _remove(p)
+        except OSError:
+            continue
+        removed.append(p)
+    return removed
+
+
 def _fsync_replace(src: Path, dst: Path) -> None:
     if src.is_file():
         with open(src, "rb") as fh:

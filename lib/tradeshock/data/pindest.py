@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
-from tradeshock.core.fileio import is_temp_name
+from tradeshock.core.fileio import clean_temp_of, is_temp_name
 from tradeshock.errors import DataError, DataWriteError
 from tradeshock.paths import PROJECT_ROOT
 
-__all__ = ["check_cache_dir", "check_pin_dest", "is_pinned_snapshot"]
+__all__ = ["check_cache_dir", "check_pin_dest", "is_pinned_snapshot", "recover_pin_dest"]
 
 #: Project folders whose whole tree is refused as a pin destination.
 _TREES = ("notebooks", "lib", "tests", "docs", "benchmarks", "reports", ".git",
@@ -113,3 +114,32 @@ def check_cache_dir(cache: str | Path, *, project: Path | None = PROJECT_ROOT) -
             "default cache (unset TRADESHOCK_CACHE, drop --cache-dir) or another folder "
             "(TRADESHOCK_CACHE=DIR or `tradeshock data --cache-dir DIR ...`)."
         )
+
+
+#: Seconds after which a pin's temporary folder is taken for a crashed run's (a running pin
+#: switches folders in well under a second; building takes longer, hence the hour to remove).
+RECOVER_AFTER, REMOVE_AFTER = 60.0, 3600.0
+
+
+def recover_pin_dest(out_dir: str | Path, now: float | None = None) -> list[str]:
+    """Undo what a pin killed without clean-up (``kill -9``, power loss) left beside
+    ``out_dir``: when the folder itself is missing but the previous snapshot was already moved
+    aside (``.NAME.old.XXXXXXXX.tmp``, killed between the two renames of the switch), move it
+    back; remove the pin's temporary folders older than :data:`REMOVE_AFTER`. Returns notes
+    saying what was done (empty when nothing)."""
+    out = Path(out_dir)
+    now = time.time() if now is None else now
+    notes: list[str] = []
+    if not out.exists() and not out.is_symlink() and out.parent.is_dir():
+        olds = [p for p in out.parent.glob(f".{out.name}.old.*.tmp")
+                if is_temp_name(p.name) and is_pinned_snapshot(p)
+                and p.lstat().st_mtime < now - RECOVER_AFTER]
+        if olds:
+            back = max(olds, key=lambda p: p.lstat().st_mtime)
+            os.rename(back, out)
+            notes.append(f"restored {out} from {back.name}, left by an interrupted pin")
+    gone = clean_temp_of(out, now - REMOVE_AFTER)
+    if gone:
+        notes.append(f"removed {len(gone)} temporary folder(s) left beside {out} by an "
+                     f"interrupted pin: {', '.join(p.name for p in gone)}")
+    return notes

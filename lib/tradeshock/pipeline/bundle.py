@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradeshock.core.fileio import make_temp
+from tradeshock.core.fileio import clean_temp_of, make_temp
 from tradeshock.errors import OutputFolderError, RenderError
 from tradeshock.pipeline import reportindex
 from tradeshock.pipeline.lock import RenderLock
@@ -120,6 +121,7 @@ def write_bundle(
         )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            clean_temp_of(path, time.time() - 3600)  # a bundle killed without clean-up
             fd, tmp = make_temp(path)
             os.close(fd)
         except OSError as exc:
