@@ -689,3 +689,19 @@ def test_sibling_study_and_bundle_remove_a_killed_run_leftovers(tmp_path, monkey
     _aged(left)
     assert clean_temp_of(zip_dest, time.time() - 3600) == [left]
 
+
+
+def test_sibling_fingerprint_sees_modules_beside_the_notebook(tmp_path, monkeypatch):
+    """The kernel runs in the notebook's folder, so a notebook can `import helper` from a
+    helper.py beside it; a changed helper must re-render. Without modules beside it, the
+    notebook part is the notebook's digest alone (no re-render for existing reports)."""
+    monkeypatch.setattr(F, "_kernel_spec", lambda k: "spec")
+    nb = _tiny_notebook(tmp_path / "nb.ipynb", "x: int = 1", "import helper\nprint(helper.X)")
+    kw = {"data": "d", "library": "l", "environment": "e"}
+    alone = F.input_fingerprint(nb, {}, **kw)
+    assert alone.parts["notebook"] == F.notebook_digest(nb)
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    with_helper = F.input_fingerprint(nb, {}, **kw)
+    assert with_helper.digest != alone.digest
+    (tmp_path / "helper.py").write_text("X = 2\n")
+    assert F.input_fingerprint(nb, {}, **kw).digest != with_helper.digest

@@ -10,9 +10,11 @@ report on disk intact, means "up to date".
 
 What counts as an input, and what deliberately does not (docs/architecture.md, "Up to date"):
 
-- counted: the notebook's cells; its parameters; the event calendar, reciprocal rates and
-  universe both as the project's ``data/`` holds them and as the library reads them (package
-  data, :data:`~tradeshock.paths.RESOURCES`, which differ in a non-editable install); the pinned
+- counted: the notebook's cells, and the Python modules beside it (the kernel runs in the
+  notebook's folder, so it can ``import`` them); its parameters; the event calendar, reciprocal
+  rates and universe both as the project's ``data/`` holds them and as the library reads them
+  (package data, :data:`~tradeshock.paths.RESOURCES`, which differ in a non-editable install);
+  the pinned
   snapshot (``$TRADESHOCK_PINNED_DIR`` or ``data/snapshot``), the price cache
   (``$TRADESHOCK_CACHE`` or ``data/cache``) and the snapshot folder (``$TRADESHOCK_SNAPSHOT``),
   by content; the library's Python source; the versions of Python and of the packages that
@@ -238,6 +240,19 @@ def environment_fingerprint(kernel: str = "tradeshock") -> str:
                            sort_keys=True, default=str))
 
 
+def _modules_beside(notebook: str | Path) -> str | None:
+    """sha256 of the Python modules in the notebook's folder (the kernel runs there, so
+    ``import helper`` reads ``helper.py`` beside it); None when there are none."""
+    folder = Path(notebook).resolve().parent
+    modules = sorted(p for p in folder.glob("*.py") if p.is_file())
+    if not modules:
+        return None
+    h = hashlib.sha256()
+    for path in modules:
+        h.update(f"{path.name}\0{sha256_file(path)}\n".encode())
+    return h.hexdigest()
+
+
 def input_fingerprint(
     notebook: str | Path,
     params: Mapping[str, Any] | None = None,
@@ -252,8 +267,9 @@ def input_fingerprint(
     environment and render options. ``data``/``library``/``environment`` default to
     :func:`data_fingerprint` / :func:`library_fingerprint` / :func:`environment_fingerprint`
     computed now (pass them to reuse one computation)."""
+    nb_digest, beside = notebook_digest(notebook), _modules_beside(notebook)
     parts = {
-        "notebook": notebook_digest(notebook),
+        "notebook": nb_digest if beside is None else _sha(f"{nb_digest}\n{beside}"),
         "params": _sha(json.dumps(params or {}, sort_keys=True, default=str)),
         "data": data if data is not None else data_fingerprint(),
         "library": library if library is not None else library_fingerprint(),

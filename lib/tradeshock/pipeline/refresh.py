@@ -14,9 +14,9 @@ run is detected, cleared and reported):
 2. **Compare** the last date of every series, as ``load_prices`` would serve it
    (:func:`data_state`), with the data the reports were last rendered from
    (``OUT/.tradeshock-refresh.json``, written by the previous refresh).
-3. **Render** with :func:`tradeshock.pipeline.render.render_notebooks`. Its input fingerprint leaves
-   ``data/cache`` out on purpose (notebooks fill the cache as they run), so new rows fetched into
-   the cache would not count; refresh therefore keeps, per report, a digest of the data state it
+3. **Render** with :func:`tradeshock.pipeline.render.render_notebooks`. Its input fingerprint
+   covers the cache by content (:func:`~tradeshock.pipeline.fingerprint.data_fingerprint`);
+   refresh also keeps, per report, a digest of the data state it
    was rendered from (:func:`data_digest`) and forces exactly the reports whose digest is out of
    date. Everything else is left to the render's own fingerprints.
 
