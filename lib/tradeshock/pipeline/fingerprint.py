@@ -14,8 +14,7 @@ What counts as an input, and what deliberately does not (docs/architecture.md, "
   notebook's folder, so it can ``import`` them); its parameters; the event calendar, reciprocal
   rates and universe both as the project's ``data/`` holds them and as the library reads them
   (package data, :data:`~tradeshock.paths.RESOURCES`, which differ in a non-editable install);
-  the pinned
-  snapshot (``$TRADESHOCK_PINNED_DIR`` or ``data/snapshot``), the price cache
+  the pinned snapshot (``$TRADESHOCK_PINNED_DIR`` or ``data/snapshot``), the price cache
   (``$TRADESHOCK_CACHE`` or ``data/cache``) and the snapshot folder (``$TRADESHOCK_SNAPSHOT``),
   by content; the library's Python source; the versions of Python and of the packages that
   compute or draw a report (:data:`RESULT_PACKAGES`); the kernel's spec (its interpreter and
