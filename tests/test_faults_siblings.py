@@ -705,3 +705,60 @@ def test_sibling_fingerprint_sees_modules_beside_the_notebook(tmp_path, monkeypa
     assert with_helper.digest != alone.digest
     (tmp_path / "helper.py").write_text("X = 2\n")
     assert F.input_fingerprint(nb, {}, **kw).digest != with_helper.digest
+
+
+_FETCH_SCRIPT = """
+import sys, time
+from pathlib import Path
+import pandas as pd
+from tradeshock.data import online
+from tradeshock.data.cache import standardize
+
+ready = Path(sys.argv[1])
+
+def slow_fred(series_id, start=None, end=None):  # synthetic: the network is not used
+    ready.write_text("fetching")
+    time.sleep(120)
+    return standardize(pd.DataFrame({"date": pd.to_datetime(["2025-01-02"]), "close": [1.0]}))
+
+online.fetch_fred = slow_fred
+from tradeshock.cli import main
+sys.argv = ["tradeshock", "data", "fetch", "DGS10", "--start", "2025-01-01", "--end", "2025-01-03"]
+main()
+"""
+
+
+@pytest.mark.parametrize("sig, status, name", [(signal.SIGTERM, 143, "SIGTERM"),
+                                               (signal.SIGHUP, 129, "SIGHUP")])
+def test_sibling_scheduler_signal_stops_data_fetch_with_a_line(tmp_path, sig, status, name):
+    """What `timeout`, `kill`, systemd and a closed terminal send, to a real `data fetch`
+    process in the middle of a download: one line naming the signal, exit 128 + signal, no
+    traceback (Python's default for SIGTERM was a silent exit, for SIGHUP too)."""
+    import subprocess
+    import sys
+    import time
+
+    ready = tmp_path / "ready"
+    env = {**os.environ, "TRADESHOCK_CACHE": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join(p for p in (str(Path(F.__file__).parents[2]),
+                                                     os.environ.get("PYTHONPATH", "")) if p)}
+    env.pop("TRADESHOCK_OFFLINE", None)
+    proc = subprocess.Popen([sys.executable, "-c", _FETCH_SCRIPT, str(ready)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # until the download started (a guard, not a timing assumption)
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert ready.exists(), proc.communicate(timeout=5)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == status, (out, err)
+    text = " ".join(err.split())
+    assert f"error: tradeshock data stopped by {name}" in text and "Traceback" not in err
+    assert "Run the same command again to finish" in text
+    cache = tmp_path / "cache"
+    assert not cache.exists() or not list(cache.glob("*.parquet")), "nothing half-kept"
