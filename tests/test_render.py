@@ -159,7 +159,7 @@ def test_index_and_manifest_list_every_report(batch):
     assert manifest["packages"]["papermill"] and manifest["packages"]["nbconvert"]
     good, fails = manifest["reports"]["good"], manifest["reports"]["fails"]
     assert good["status"] in (OK, UP_TO_DATE) and fails["status"] == FAILED
-    assert set(good["inputs"]) == {"notebook", "params", "data", "library", "options"}
+    assert set(good["inputs"]) == {"notebook", "params", "data", "library", "environment", "options"}
     assert good["as_of"] == "2025-04-22" and good["html"] == "good.html"
     assert good["seconds"] > 0 and fails["error"]
 

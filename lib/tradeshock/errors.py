@@ -97,3 +97,8 @@ class OutputFolderError(ValidationError):
 class Terminated(KeyboardInterrupt):
     """The process was asked to stop (SIGTERM: ``kill``, ``timeout``, a scheduler); handled like
     Ctrl-C, so workers and kernels are stopped and the lock is released."""
+
+
+class CacheWriteWarning(UserWarning):
+    """A download could not be kept in the price cache (disk full, read-only): the data were
+    used but not stored; ``tradeshock data fetch`` turns it into an error."""

@@ -44,11 +44,49 @@ class _Main(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        from tradeshock.core.signals import terminate_as_interrupt
+
         try:
-            return super().invoke(ctx)
+            with terminate_as_interrupt():  # SIGTERM/SIGHUP run the same clean-up as Ctrl-C
+                return super().invoke(ctx)
         except TradeshockError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt as exc:  # a command that did not say it itself
+            _stopped(ctx, exc)
+        except OSError as exc:  # a disk or permission problem no command worded: no traceback
+            click.secho(f"error: {_os_error_message(ctx, exc)}", fg="red", err=True)
+            ctx.exit(2)
+
+
+def _command_name(ctx: click.Context) -> str:
+    sub = getattr(ctx, "invoked_subcommand", None)
+    return f"tradeshock {sub}" if sub else "tradeshock"
+
+
+def _stopped(ctx: click.Context, exc: KeyboardInterrupt) -> None:
+    """One line for a command stopped by a signal or Ctrl-C; exit 128 + signal (130 Ctrl-C)."""
+    from tradeshock.core.signals import exit_status, stop_reason
+
+    click.secho(
+        f"error: {_command_name(ctx)} stopped by {stop_reason(exc)}: files are written "
+        "atomically (each one old or new, never half; sets of files all or none), so what was "
+        "finished is kept and the rest is as it was. Run the same command again to finish.",
+        fg="red",
+        err=True,
+    )
+    ctx.exit(exit_status(exc))
+
+
+def _os_error_message(ctx: click.Context, exc: OSError) -> str:
+    from tradeshock.core.fileset import describe_os_error
+
+    return (
+        f"{_command_name(ctx)} could not complete: {describe_os_error(exc)}. Files are written "
+        "atomically, so none was left half-written. Fix: free disk space, make the folder "
+        "writable, or point the command at another folder (--out, --cache-dir, "
+        "TRADESHOCK_CACHE), then run it again."
+    )
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -223,6 +223,30 @@ def _short(exc: Exception, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _fetch_kept(fetch_online, symbol, start, end, uni, cache_dir, done: list[str]):
+    """:func:`fetch_online` of one series, which must end up in the cache: a download the cache
+    could not keep (disk full, read-only) stops the fetch with a message instead of "ok"."""
+    import warnings
+
+    from tradeshock.errors import CacheWriteWarning, DataWriteError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheWriteWarning)
+        df = fetch_online(symbol, start, end, universe=uni, cache_dir=cache_dir)
+    for w in caught:
+        if issubclass(w.category, CacheWriteWarning):
+            kept = (f"the {len(done)} series fetched before it were kept ({', '.join(done[:8])}"
+                    f"{' …' if len(done) > 8 else ''})" if done else "nothing was fetched")
+            raise DataWriteError(
+                f"data fetch stopped: {w.message}; the download of {symbol} was not kept and "
+                f"{kept}; the cache's earlier entries are as they were. Fix: free space on that "
+                "disk or make it writable, or fetch into another cache folder: `tradeshock data "
+                "--cache-dir DIR fetch` (or set TRADESHOCK_CACHE=DIR)."
+            )
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return df
+
+
 @data.command("fetch")
 @click.argument("symbols", nargs=-1)
 @click.option("--start", callback=_date, default="2023-10-01", show_default=True,
@@ -238,16 +262,17 @@ def fetch(ctx, symbols, start, end) -> None:
     """
     from tradeshock.data.online import fetch_online, network_cause
     from tradeshock.data.universe import load_universe, lookup
-    from tradeshock.errors import NetworkError
+    from tradeshock.errors import DataWriteError, NetworkError
 
     o = _opts(ctx)
     uni = load_universe()
     rows = lookup(list(symbols), uni) if symbols else uni
     failed: list[str] = []
     down: list[NetworkError] = []  # consecutive network failures
+    done: list[str] = []
     for r in rows.itertuples():
         try:
-            df = fetch_online(r.symbol, start, end, universe=uni, cache_dir=o.get("cache_dir"))
+            df = _fetch_kept(fetch_online, r.symbol, start, end, uni, o.get("cache_dir"), done)
         except NetworkError as exc:
             failed.append(r.symbol)
             down.append(exc)
@@ -262,12 +287,15 @@ def fetch(ctx, symbols, start, end) -> None:
                     "or use the pinned snapshot (`tradeshock data check`)."
                 ) from None
             continue
+        except DataWriteError:
+            raise  # the cache cannot keep downloads: the next series would fail the same way
         except DataError as exc:
             failed.append(r.symbol)
             down.clear()
             click.secho(f"FAILED {r.symbol}: {_short(exc, 300)}", fg="red", err=True)
             continue
         down.clear()
+        done.append(r.symbol)
         click.echo(f"ok     {r.symbol:<12} {len(df):>6} rows  {_fmt_date(df['date'].min())} .. "
                    f"{_fmt_date(df['date'].max())}  ({r.online_source}: {r.online_symbol})")
     if failed:

@@ -62,19 +62,18 @@ def refresh(ctx: click.Context, notebooks, out, snapshot, jobs, force, render, n
             f" in {record.seconds:.1f} s"
         click.echo(f"{record.name}: {record.status}{took}", err=True)
 
-    from tradeshock.core.signals import EXIT_TERMINATED, terminate_as_interrupt
-    from tradeshock.errors import Terminated
+    from tradeshock.core.signals import exit_status, stop_reason, terminate_as_interrupt
 
     try:
         with terminate_as_interrupt():
             result = run(notebooks, out, snapshot=snapshot, jobs=jobs, force=force,
                          render=render, notebooks_dir=notebooks_dir, timeout=timeout,
                          on_fetch=fetched, on_record=announce)
-    except Terminated:
-        click.secho("error: refresh stopped by SIGTERM: running notebooks were stopped and the "
-                    "locks released; finished reports were kept. Run it again to finish.",
-                    fg="red", err=True)
-        ctx.exit(EXIT_TERMINATED)
+    except KeyboardInterrupt as exc:  # SIGTERM, SIGHUP (Terminated) or Ctrl-C
+        click.secho(f"error: refresh stopped by {stop_reason(exc)}: running notebooks were "
+                    "stopped and the locks released; series already downloaded and finished "
+                    "reports were kept. Run it again to finish.", fg="red", err=True)
+        ctx.exit(exit_status(exc))
     _print(result)
     if result.exit_code:
         names = ", ".join(f"{r.name} ({r.error})" for r in result.summary.failed)

@@ -276,12 +276,11 @@ def render(
 
 
 def _stopped(ctx: click.Context, exc: KeyboardInterrupt, out_dir: Path) -> None:
-    """One line for a render stopped by SIGTERM or Ctrl-C (workers and kernels were stopped and
-    the lock released on the way out); exit 143 or 130."""
-    from tradeshock.core.signals import EXIT_TERMINATED
-    from tradeshock.errors import Terminated
+    """One line for a render stopped by SIGTERM, SIGHUP or Ctrl-C (workers and kernels were
+    stopped and the lock released on the way out); exit 143, 129 or 130."""
+    from tradeshock.core.signals import exit_status, stop_reason
 
-    how = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+    how = stop_reason(exc)
     click.secho(
         f"error: render stopped by {how}: notebooks still running were stopped and the lock on "
         f"{out_dir} released; reports finished before the stop were kept, the others are as they "
@@ -289,7 +288,7 @@ def _stopped(ctx: click.Context, exc: KeyboardInterrupt, out_dir: Path) -> None:
         fg="red",
         err=True,
     )
-    ctx.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else 130)
+    ctx.exit(exit_status(exc))
 
 
 def _print_summary(summary) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradeshock.errors import StudyError, ValidationError
 
-__all__ = ["read_returns_csv", "study", "write_csv_atomic"]
+__all__ = ["STUDY_TABLES", "check_study_out", "read_returns_csv", "study", "write_csv_atomic"]
 
 _CLI_MODELS = ("mean", "market_adjusted", "market")
 
@@ -120,6 +120,8 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
         name: _dates_only(tab).to_csv(index=False, date_format="%Y-%m-%d").encode()
         for name, tab in tables.items()
     }
+    check_study_out(out_dir, list(data))  # checked before the study too; the folder may change
+    _clean_crashed(out_dir, list(data))
     try:
         write_file_set(out_dir, data)
     except OSError as exc:
@@ -133,6 +135,62 @@ def _write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
             f"cannot write the study tables to {out_dir}: {exc}. Run the study again once the "
             "folder is writable"
         ) from None
+
+
+#: The tables a study writes into --out, each with the start of its header line: an existing
+#: file of that name is replaced only when it starts so (a table an earlier study wrote).
+STUDY_TABLES = {
+    "daily_tests.csv": "date,test,statistic,p_value",
+    "car_tests.csv": "window_start,window_end,",
+    "abnormal_returns.csv": "security,date,day,ar,",
+    "estimates.csv": "security,model,",
+    "excluded.csv": "security,reason,detail",
+}
+
+
+def _written_by_study(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.startswith(STUDY_TABLES.get(path.name, "\0"))
+
+
+def check_study_out(out_dir: Path, names: list[str]) -> None:
+    """Refuse (:class:`~tradeshock.errors.OutputFolderError`, before anything is written) an
+    ``--out`` that is a project source folder, a file, or a folder where a table name already
+    exists that is not a table an earlier study wrote (its header, :data:`STUDY_TABLES`)."""
+    from tradeshock.errors import OutputFolderError
+    from tradeshock.pipeline.outdir import check_not_source_folder
+
+    fix = "choose a new or empty folder with --out (e.g. --out /tmp/study)"
+    check_not_source_folder(out_dir, option="--out", fix=fix)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"--out {out} is a file, not a folder; {fix}")
+    if not out.is_dir():
+        return
+    clash = [n for n in names if ((out / n).exists() or (out / n).is_symlink())
+             and ((out / n).is_symlink() or not _written_by_study(out / n))]
+    if clash:
+        raise OutputFolderError(
+            f"--out {out} already holds {', '.join(clash)}, which tradeshock study did not write "
+            "(not a study table), so they are not overwritten; nothing was written. "
+            f"Fix: {fix}, or move those files away first"
+        )
+
+
+def _clean_crashed(out_dir: Path, names: list[str]) -> None:
+    """Remove what a study killed without clean-up left in ``out_dir`` over an hour ago: its
+    staging folder (``.tradeshock-set.XXXXXXXX.tmp``) and backups of the tables."""
+    import time
+
+    from tradeshock.core.fileio import clean_temp_of
+
+    before = time.time() - 3600
+    for name in ["tradeshock-set", *names]:
+        clean_temp_of(Path(out_dir) / name, before)
 
 
 def _dates_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -267,6 +325,7 @@ def study(
     # imported on use: keeps `tradeshock --help` fast
     from tradeshock.engine.study import event_study
 
+    check_study_out(out_dir, list(STUDY_TABLES))  # before any work
     frame = read_returns_csv(returns_path)
     if model in ("market", "market_adjusted") and not market_col:
         raise ValidationError(

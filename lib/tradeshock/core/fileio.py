@@ -111,6 +111,32 @@ def clean_temp(folder: str | Path, older_than: float | None = None) -> list[Path
     return removed
 
 
+def clean_temp_of(dest: str | Path, older_than: float) -> list[Path]:
+    """Remove the temporary files and folders made for ``dest`` (``.DEST.XXXXXXXX.tmp``, and
+    ``.DEST.new.XXXXXXXX.tmp`` / ``.DEST.old.XXXXXXXX.tmp`` of a folder switch) that a crashed
+    writer (``kill -9``, power loss) left beside it, last modified before ``older_than`` (a
+    :func:`time.time` instant: a writer still running keeps its own). Returns what was removed;
+    what cannot be removed is left as it is."""
+    dest = Path(dest)
+    ours = re.compile(rf"^\.{re.escape(dest.name)}(\.new|\.old)?\.[A-Za-z0-9_]{{8}}\.tmp$")
+    removed: list[Path] = []
+    try:
+        entries = list(dest.parent.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        if not ours.match(p.name):  # another file's temporary file: not ours to judge
+            continue
+        try:
+            if p.lstat().st_mtime >= older_than:
+                continue
+            _remove(p)
+        except OSError:
+            continue
+        removed.append(p)
+    return removed
+
+
 def _fsync_replace(src: Path, dst: Path) -> None:
     if src.is_file():
         with open(src, "rb") as fh:
@@ -135,8 +161,9 @@ def replace_together(
     removes ``dst`` as part of the set. Each existing ``dst`` is kept as a backup beside it
     (``.DST.XXXXXXXX.tmp``) until every move succeeded. When a move fails, the ones already made
     are rolled back from the backups and the :class:`OSError` is raised again: the destinations
-    are as they were. If the roll-back itself fails, :class:`~tradeshock.errors.FileSetError`
-    says which destinations were replaced (``.replaced``) and where their backups are.
+    are as they were (the same for an interruption, SIGTERM or Ctrl-C, between two moves). If
+    the roll-back itself fails, :class:`~tradeshock.errors.FileSetError` says which
+    destinations were replaced (``.replaced``) and where their backups are.
     ``replace(src, dst)`` does a single move (default: fsync, then :func:`os.replace`).
     """
     move = replace if callable(replace) else _fsync_replace
@@ -165,9 +192,9 @@ def replace_together(
                     _remove(dst)
             else:
                 move(Path(src), dst)
-    except OSError as exc:
+    except BaseException as exc:  # OSError, and SIGTERM/Ctrl-C between two moves
         failed = _roll_back(done)
-        if failed:
+        if failed and isinstance(exc, OSError):
             listing = ", ".join(str(d) for d, _ in failed)
             backups = ", ".join(str(b) for _, b in failed if b is not None) or "none"
             raise FileSetError(

@@ -17,7 +17,7 @@ from typing import Any
 
 from tradeshock.errors import Terminated
 
-__all__ = ["EXIT_TERMINATED", "terminate_as_interrupt"]
+__all__ = ["EXIT_TERMINATED", "exit_status", "stop_reason", "terminate_as_interrupt"]
 
 #: The exit status of a command stopped by SIGTERM (the shell's convention, 128 + 15).
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -27,7 +27,25 @@ def _raise_terminated(signum: int, _frame: Any) -> None:
     # Once: a second SIGTERM while workers are being stopped must not cut the clean-up short
     # (SIGKILL still ends the process at once).
     signal.signal(signum, signal.SIG_IGN)
-    raise Terminated(f"stopped by signal {signal.Signals(signum).name}")
+    exc = Terminated(f"stopped by signal {signal.Signals(signum).name}")
+    exc.signum = signum
+    raise exc
+
+
+def stop_reason(exc: BaseException) -> str:
+    """``"SIGTERM"``, ``"SIGHUP"`` (a :class:`Terminated` from :func:`terminate_as_interrupt`)
+    or ``"Ctrl-C"`` (a plain :class:`KeyboardInterrupt`)."""
+    if isinstance(exc, Terminated):
+        return signal.Signals(getattr(exc, "signum", signal.SIGTERM)).name
+    return "Ctrl-C"
+
+
+def exit_status(exc: BaseException) -> int:
+    """The shell's exit status for a stop: 128 + the signal (143 SIGTERM, 129 SIGHUP, 130
+    Ctrl-C)."""
+    if isinstance(exc, Terminated):
+        return 128 + int(getattr(exc, "signum", signal.SIGTERM))
+    return 128 + signal.SIGINT
 
 
 @contextlib.contextmanager

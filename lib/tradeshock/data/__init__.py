@@ -16,7 +16,8 @@ Job: serve clean daily prices, offline first, and say where they came from. Modu
 * ``snapshot``: reading snapshot folders (strict CSV) and the pinned snapshot (integrity-checked);
 * ``foldercheck``: validating a whole snapshot folder into one report (import, pin, refresh,
   doctor);
-* ``pin``: building the pinned snapshot ``data/snapshot`` and its ``SOURCES.md``.
+* ``pin``: building the pinned snapshot ``data/snapshot`` and its ``SOURCES.md``; ``pindest``:
+  which folders it may replace.
 
 May import: :mod:`tradeshock.errors`, :mod:`tradeshock.paths`, :mod:`tradeshock.core` and modules
 of this package only (never events, engine, analyses, pipeline or cli), at module level: no import

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from tradeshock.core.fileio import sha256_bytes
 from tradeshock.core.fileset import stage_files
+from tradeshock.data.pindest import check_cache_dir
 from tradeshock.errors import CacheCorruptionWarning
 from tradeshock.paths import DATA_DIR, user_cache_dir
 from tradeshock.core.timefmt import iso_date, to_date
@@ -171,7 +172,9 @@ class PriceCache:
         before any entry changed), then moved into place; the entries replaced are kept aside
         until all are in, and put back if a move fails. So the cache ends with every new entry
         or with exactly what it had: a half-done import is never served ahead of the pinned
-        snapshot. Raises the :class:`OSError` of the failure (the cache unchanged).
+        snapshot. Raises the :class:`OSError` of the failure (the cache unchanged), and
+        :class:`~tradeshock.errors.DataWriteError` for a cache folder among the project's
+        sources (:func:`~tradeshock.data.pindest.check_cache_dir`).
         """
         files: dict[str, bytes] = {}
         symbols: list[str] = []
@@ -187,6 +190,7 @@ class PriceCache:
             symbols.append(sym)
         if not symbols:
             return []
+        check_cache_dir(self.path)  # never among the project's sources or its pinned snapshot
         self.path.mkdir(parents=True, exist_ok=True)
         _clean_stale_staging(self.path)
         stage = Path(tempfile.mkdtemp(prefix=_STAGE, dir=self.path))
@@ -234,13 +238,18 @@ class PriceCache:
         try:
             return self._read_checked(symbol, pfile, mfile)
         except _Corrupt as exc:
+            try:
+                self.remove(symbol)
+                done = "it was removed"
+            except OSError as err:  # a read-only cache: ignore the entry, say it is still there
+                done = (f"it could not be removed ({err.strerror or err}; delete {pfile.name} "
+                        f"and {mfile.name} by hand) and is ignored")
             warnings.warn(
-                f"cache entry for {symbol} in {self.path} is corrupted ({exc}); it was removed "
+                f"cache entry for {symbol} in {self.path} is corrupted ({exc}); {done} "
                 "and the series is loaded from the next source",
                 CacheCorruptionWarning,
                 stacklevel=3,
             )
-            self.remove(symbol)
             return None
 
     def _read_checked(self, symbol: str, pfile: Path, mfile: Path) -> CacheEntry:

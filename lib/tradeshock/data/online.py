@@ -22,12 +22,18 @@ from urllib.error import URLError
 
 import pandas as pd
 
+from tradeshock.core.fileset import describe_os_error
 from tradeshock.core.timefmt import to_date
 from tradeshock.data.cache import PriceCache, standardize
 from tradeshock.data.calendars import get_calendar
 from tradeshock.data.daterange import range_label
 from tradeshock.data.universe import lookup
-from tradeshock.errors import DataUnavailableError, NetworkError, PartialDataWarning
+from tradeshock.errors import (
+    CacheWriteWarning,
+    DataUnavailableError,
+    NetworkError,
+    PartialDataWarning,
+)
 
 __all__ = ["OnlineSettings", "ONLINE", "is_offline", "fetch_yahoo", "fetch_fred", "fetch_online",
            "network_cause"]
@@ -263,7 +269,8 @@ def fetch_online(symbol: str, start=None, end=None, *, universe=None, cache_dir=
                 fetched=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         except OSError as exc:
-            warnings.warn(f"could not write {symbol} to the cache: {exc}", stacklevel=2)
+            warnings.warn(f"could not write {symbol} to the cache {PriceCache(cache_dir).path}: "
+                          f"{describe_os_error(exc)}", CacheWriteWarning, stacklevel=2)
     return df
 
 

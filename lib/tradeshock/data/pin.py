@@ -26,6 +26,7 @@ from tradeshock.core.timefmt import iso_date
 from tradeshock.data.cache import FLOAT_COLUMNS, to_parquet_bytes
 from tradeshock.data.calendars import get_calendar
 from tradeshock.data.foldercheck import FolderReport, validate_snapshot_folder
+from tradeshock.data.pindest import check_pin_dest, recover_pin_dest
 from tradeshock.data.snapshot import (
     CONSTITUENTS, CONSTITUENTS_FILE, DEFAULT_SINCE, FIRMS_DAILY, FIRMS_DAILY_FILE, FIRMS_IEX,
     FIRMS_IEX_FILE, MANIFEST_FILE, MEMBER_FLAG, PIN_FORMAT, SERIES_FILE, SOURCES_FILE,
@@ -126,7 +127,8 @@ def pin(
     """
     ours = load_universe() if universe is None else universe
     out = pinned_dir(out_dir)
-    notes: list[str] = []
+    check_pin_dest(out)  # before any work: never replace a folder that is not a snapshot
+    notes: list[str] = recover_pin_dest(out)  # what a killed pin left behind
     report = _checked_series(snapshot_dir, since, ours, notes)
     daily, iex, cons = _checked_firms(report.folder, report.since, ours, notes)
     series = pd.concat([df.assign(symbol=s) for s, df in report.series.items()],

@@ -8,7 +8,8 @@ The zip is written under the render lock to a temporary file and renamed into pl
 reader never sees half a bundle and a render cannot change the reports while they are packed.
 Each report's attachments (``NAME_files/FILE``) go in as well.
 
-The destination (``--bundle-to``) is never a folder and never a file tradeshock did not make: a
+The destination (``--bundle-to``) is never a folder, never inside the project's source folders
+(``notebooks/``, ``data/``, ...), and never a file tradeshock did not make: a
 bundle carries :data:`BUNDLE_COMMENT` as its zip comment, and only such a zip (or the default
 ``OUT/tradeshock-reports.zip``) is replaced. A destination that cannot be written (read-only,
 disk full, missing parent that cannot be made) is a :class:`~tradeshock.errors.RenderError`
@@ -19,15 +20,17 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradeshock.core.fileio import make_temp
+from tradeshock.core.fileio import clean_temp_of, make_temp
 from tradeshock.errors import OutputFolderError, RenderError
 from tradeshock.pipeline import reportindex
 from tradeshock.pipeline.lock import RenderLock
 from tradeshock.pipeline.manifestcheck import manifest_problem
+from tradeshock.pipeline.outdir import check_not_source_folder
 from tradeshock.pipeline.outputs import INDEX_NAME, MANIFEST_NAME
 
 BUNDLE_NAME = "tradeshock-reports.zip"
@@ -118,6 +121,7 @@ def write_bundle(
         )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            clean_temp_of(path, time.time() - 3600)  # a bundle killed without clean-up
             fd, tmp = make_temp(path)
             os.close(fd)
         except OSError as exc:
@@ -173,6 +177,11 @@ def check_bundle_dest(path: Path, default: Path | None = None) -> None:
             f"--bundle-to {path} is a folder; give a file name for the zip, e.g. "
             f"--bundle-to {path / BUNDLE_NAME}"
         )
+    check_not_source_folder(
+        path.parent,
+        option="--bundle-to's folder",
+        fix="write the zip elsewhere, e.g. --bundle-to /tmp/reports.zip, or drop --bundle-to",
+    )
     if not path.exists() and not path.is_symlink():
         return
     if is_bundle(path):

@@ -172,6 +172,11 @@ def check_reports(path: str | Path | None = None) -> Check:
     """The reports folder exists (or can be created), is writable, and its ``manifest.json`` (if
     any) can be read."""
     p = Path(path) if path else (PROJECT_ROOT or Path.cwd()) / "reports"
+    refused = _refused_out_dir(p)
+    if refused:
+        return Check("reports folder", False, refused,
+                     "render into a new or empty folder, or the project's reports/ "
+                     "(`tradeshock render --out DIR`, `tradeshock doctor --reports DIR`)")
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=p, prefix=".doctor-", delete=True):
@@ -186,7 +191,39 @@ def check_reports(path: str | Path | None = None) -> Check:
         return Check("reports folder", False, problem,
                      f"run `tradeshock render --out {p}`: it rebuilds the manifest from the "
                      "reports on disk (and keeps the broken file beside it)")
+    leftovers = _leftovers(p)
+    if leftovers:
+        return Check("reports folder", True,
+                     f"{p} is writable; {len(leftovers)} temporary file(s) left by an "
+                     f"interrupted run ({', '.join(leftovers[:3])}"
+                     f"{' …' if len(leftovers) > 3 else ''}): the next render removes them",
+                     note=True)
     return Check("reports folder", True, f"{p} is writable")
+
+
+def _refused_out_dir(p: Path) -> str | None:
+    """Why a render would refuse ``p`` as its output folder (None when it would write there)."""
+    from tradeshock.errors import OutputFolderError
+    from tradeshock.pipeline.naming import default_out_dir
+    from tradeshock.pipeline.outdir import check_out_dir
+
+    try:
+        check_out_dir(p, default=default_out_dir() if PROJECT_ROOT is not None else None)
+    except OutputFolderError as exc:
+        return str(exc)
+    return None
+
+
+def _leftovers(p: Path) -> list[str]:
+    """Temporary files and staging folders of crashed writes in ``p``."""
+    from tradeshock.core.fileio import is_temp_name
+    from tradeshock.pipeline.outputs import TMP_DIR_NAME
+
+    try:
+        names = sorted(os.listdir(p))
+    except OSError:
+        return []
+    return [n for n in names if is_temp_name(n) or n == TMP_DIR_NAME]
 
 
 def run_checks(*, kernel: str = "tradeshock", reports: str | Path | None = None,

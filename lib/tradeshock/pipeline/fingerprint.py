@@ -2,10 +2,30 @@
 
 :func:`input_fingerprint` combines the digest of a notebook's cells (:func:`notebook_digest`:
 types, sources and tags; not outputs or execution counts), its parameters, the data it reads
-(:func:`data_fingerprint`), the library source (:func:`library_fingerprint`) and the render
-options (kernel, ``show_code``, :data:`RENDER_FORMAT`) into one sha256, keeping the digest of each
-part for diagnosis. The renderer compares it with the one stored in ``manifest.json``: equal, and
-the report on disk intact, means "up to date".
+(:func:`data_fingerprint`), the library source (:func:`library_fingerprint`), the environment
+that computes and draws it (:func:`environment_fingerprint`) and the render options (kernel,
+``show_code``, :data:`RENDER_FORMAT`) into one sha256, keeping the digest of each part for
+diagnosis. The renderer compares it with the one stored in ``manifest.json``: equal, and the
+report on disk intact, means "up to date".
+
+What counts as an input, and what deliberately does not (docs/architecture.md, "Up to date"):
+
+- counted: the notebook's cells, and the Python modules beside it (the kernel runs in the
+  notebook's folder, so it can ``import`` them); its parameters; the event calendar, reciprocal
+  rates and universe both as the project's ``data/`` holds them and as the library reads them
+  (package data, :data:`~tradeshock.paths.RESOURCES`, which differ in a non-editable install);
+  the pinned snapshot (``$TRADESHOCK_PINNED_DIR`` or ``data/snapshot``), the price cache
+  (``$TRADESHOCK_CACHE`` or ``data/cache``) and the snapshot folder (``$TRADESHOCK_SNAPSHOT``),
+  by content; the library's Python source; the versions of Python and of the packages that
+  compute or draw a report (:data:`RESULT_PACKAGES`); the kernel's spec (its interpreter and
+  environment); kernel name, ``show_code`` and :data:`RENDER_FORMAT`.
+- not counted: ``TRADESHOCK_OFFLINE`` (online or offline, the data served come from the same
+  cache, snapshot and pinned files, which are counted; a download lands in the cache, so the
+  next render sees it); yfinance and Jupyter plumbing versions (papermill, nbclient, ipykernel:
+  they do not change what a report says); ``--timeout`` (a slower cell fails, it does not change
+  a result). Package versions are read in the rendering process; a kernel that runs another
+  interpreter is told apart by its spec, not by that interpreter's packages (use ``--force``
+  after upgrading packages there in place).
 """
 
 from __future__ import annotations
@@ -23,12 +43,15 @@ from tradeshock.core.fileio import sha256_file
 from tradeshock.data.cache import cache_dir
 from tradeshock.data.snapshot import pinned_dir
 from tradeshock.errors import TradeshockError
-from tradeshock.paths import DATA_DIR
+from tradeshock.paths import DATA_DIR, RESOURCES
+from tradeshock.pipeline.reportindex import package_versions
 
 __all__ = [
     "RENDER_FORMAT",
+    "RESULT_PACKAGES",
     "Fingerprint",
     "data_fingerprint",
+    "environment_fingerprint",
     "input_fingerprint",
     "library_fingerprint",
     "notebook_digest",
@@ -95,6 +118,21 @@ def _add_tree(h, label: str, root: Path, pattern: str = "**/*") -> None:
         h.update(f"{label}:{rel.as_posix()}\0{sha256_file(path)}\n".encode())
 
 
+def _add_resources(h, root: Path) -> None:
+    """The package data the library reads (event calendar, rates, universe), by relative path
+    and content, following the links that point into ``data/`` in a checkout."""
+    if not root.is_dir():
+        return
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        found += [Path(folder) / n for n in files if not n.startswith(".")]
+    for path in sorted(found):
+        if path.suffix in _DATA_SUFFIXES and path.is_file():
+            rel = path.relative_to(root).as_posix()
+            h.update(f"resources:{rel}\0{sha256_file(path)}\n".encode())
+
+
 def data_fingerprint(
     data_dir: str | Path | None = None,
     snapshot: str | Path | None = None,
@@ -112,7 +150,9 @@ def data_fingerprint(
       changed close changes it). A notebook that downloads a series online fills the cache, so
       the next render after such a download runs once more, on the data now cached;
     - the offline snapshot folder ``snapshot`` (default: ``$TRADESHOCK_SNAPSHOT`` read now, if
-      set): its path and the content of every file.
+      set): its path and the content of every file;
+    - the package data the library reads (:data:`~tradeshock.paths.RESOURCES`: the event
+      calendar, rates and universe; links to ``DATA`` in a checkout, copies in an install).
 
     Contents are hashed (sha256), not sizes and modification times, so a changed close of the
     same length is seen. Files whose name starts with a dot (temporary files) are left out.
@@ -137,6 +177,7 @@ def data_fingerprint(
     for path in sorted(data_dir.glob("*")) if data_dir.is_dir() else []:
         if path.is_file() and path.suffix in _DATA_SUFFIXES:
             add(path.name, path)
+    _add_resources(h, RESOURCES)
     _add_tree(h, "cache", cache_dir(cache), "*")
     if snapshot:
         root = Path(snapshot)
@@ -158,6 +199,59 @@ def library_fingerprint(package_dir: str | Path | None = None) -> str:
     return h.hexdigest()
 
 
+#: Packages whose version can change what a report computes or draws (numbers, calendars,
+#: parquet reading, figures, the HTML export); their versions are part of the fingerprint.
+RESULT_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "linearmodels",
+    "arch",
+    "exchange_calendars",
+    "pyarrow",
+    "matplotlib",
+    "nbconvert",
+)
+
+
+def _kernel_spec(kernel: str) -> Any:
+    """The kernel's spec (interpreter command, environment, language), or a note when it is not
+    registered (the render then fails before executing anything)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    except ImportError:
+        return "jupyter_client missing"
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        return "not registered"
+    return {"argv": list(spec.argv), "env": dict(spec.env or {}), "language": spec.language}
+
+
+def environment_fingerprint(kernel: str = "tradeshock") -> str:
+    """sha256 of what computes and draws a report besides the library: the Python version, the
+    versions of :data:`RESULT_PACKAGES` (as installed in this process) and the spec of
+    ``kernel``. An upgraded pandas or exchange_calendars re-renders every report once."""
+    versions = package_versions()
+    wanted = {k: versions.get(k) for k in ("python", *RESULT_PACKAGES)}
+    return _sha(json.dumps({"packages": wanted, "kernel": _kernel_spec(kernel)},
+                           sort_keys=True, default=str))
+
+
+def _modules_beside(notebook: str | Path) -> str | None:
+    """sha256 of the Python modules in the notebook's folder (the kernel runs there, so
+    ``import helper`` reads ``helper.py`` beside it); None when there are none."""
+    folder = Path(notebook).resolve().parent
+    modules = sorted(p for p in folder.glob("*.py") if p.is_file())
+    if not modules:
+        return None
+    h = hashlib.sha256()
+    for path in modules:
+        h.update(f"{path.name}\0{sha256_file(path)}\n".encode())
+    return h.hexdigest()
+
+
 def input_fingerprint(
     notebook: str | Path,
     params: Mapping[str, Any] | None = None,
@@ -166,15 +260,21 @@ def input_fingerprint(
     kernel: str = "tradeshock",
     data: str | None = None,
     library: str | None = None,
+    environment: str | None = None,
 ) -> Fingerprint:
-    """The fingerprint of one report's inputs: notebook content, parameters, data, library and
-    render options. ``data``/``library`` default to :func:`data_fingerprint` /
-    :func:`library_fingerprint` computed now (pass them to reuse one computation)."""
+    """The fingerprint of one report's inputs: notebook content, parameters, data, library,
+    environment and render options. ``data``/``library``/``environment`` default to
+    :func:`data_fingerprint` / :func:`library_fingerprint` / :func:`environment_fingerprint`
+    computed now (pass them to reuse one computation)."""
+    nb_digest, beside = notebook_digest(notebook), _modules_beside(notebook)
     parts = {
-        "notebook": notebook_digest(notebook),
+        "notebook": nb_digest if beside is None else _sha(f"{nb_digest}\n{beside}"),
         "params": _sha(json.dumps(params or {}, sort_keys=True, default=str)),
         "data": data if data is not None else data_fingerprint(),
         "library": library if library is not None else library_fingerprint(),
+        "environment": (
+            environment if environment is not None else environment_fingerprint(kernel)
+        ),
         "options": _sha(
             json.dumps({"kernel": kernel, "show_code": bool(show_code), "format": RENDER_FORMAT})
         ),

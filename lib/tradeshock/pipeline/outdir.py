@@ -28,7 +28,13 @@ from tradeshock.errors import OutputFolderError
 from tradeshock.paths import PROJECT_ROOT
 from tradeshock.pipeline.outputs import HIDDEN_PREFIX, MANIFEST_NAME, MARKER_NAME
 
-__all__ = ["SOURCE_FOLDERS", "check_out_dir", "is_tradeshock_manifest", "mark_out_dir"]
+__all__ = [
+    "SOURCE_FOLDERS",
+    "check_not_source_folder",
+    "check_out_dir",
+    "is_tradeshock_manifest",
+    "mark_out_dir",
+]
 
 #: Folders of the project checkout that hold sources, never reports.
 SOURCE_FOLDERS = ("notebooks", "data", "lib", "tests", "docs", "benchmarks", ".git")
@@ -88,6 +94,28 @@ def _check_not_source(out: Path, shown: Path, project: Path | None) -> None:
                 f"{'the data and the pinned snapshot' if name == 'data' else 'source files'}, "
                 f"which a render would overwrite); {_FIX}"
             )
+
+
+def check_not_source_folder(
+    path: str | Path,
+    *,
+    option: str,
+    fix: str,
+    project: Path | None = PROJECT_ROOT,
+) -> None:
+    """Raise :class:`~tradeshock.errors.OutputFolderError` when ``path`` is the project root or
+    one of its source folders (the folders :func:`check_out_dir` refuses), for commands other
+    than render that write there (``study --out``, ``--bundle-to``'s folder). ``option`` and
+    ``fix`` word the message: ``"{option} {path} is ...; {fix}"``."""
+    shown = Path(path)
+    try:
+        _check_not_source(shown.resolve(), shown, project)
+    except OutputFolderError:
+        raise OutputFolderError(
+            f"{option} {shown} is the project folder or one of its source folders "
+            f"({shown.resolve()}), which hold the project's own files (notebooks, data, code); "
+            f"tradeshock does not write there; {fix}"
+        ) from None
 
 
 def check_out_dir(

@@ -14,9 +14,9 @@ run is detected, cleared and reported):
 2. **Compare** the last date of every series, as ``load_prices`` would serve it
    (:func:`data_state`), with the data the reports were last rendered from
    (``OUT/.tradeshock-refresh.json``, written by the previous refresh).
-3. **Render** with :func:`tradeshock.pipeline.render.render_notebooks`. Its input fingerprint leaves
-   ``data/cache`` out on purpose (notebooks fill the cache as they run), so new rows fetched into
-   the cache would not count; refresh therefore keeps, per report, a digest of the data state it
+3. **Render** with :func:`tradeshock.pipeline.render.render_notebooks`. Its input fingerprint
+   covers the cache by content (:func:`~tradeshock.pipeline.fingerprint.data_fingerprint`);
+   refresh also keeps, per report, a digest of the data state it
    was rendered from (:func:`data_digest`) and forces exactly the reports whose digest is out of
    date. Everything else is left to the render's own fingerprints.
 
@@ -49,7 +49,7 @@ from tradeshock.data.snapshot import DEFAULT_SINCE, resolve_snapshot_dir
 from tradeshock.data.status import series_status
 from tradeshock.data.universe import load_universe, lookup
 from tradeshock.data.validate import validate_prices
-from tradeshock.errors import DataError, PartialDataWarning
+from tradeshock.errors import DataError, PartialDataWarning, RenderError
 from tradeshock.pipeline import reportindex
 from tradeshock.paths import PROJECT_ROOT
 from tradeshock.pipeline.lock import RenderLock
@@ -375,7 +375,18 @@ def load_state(out_dir: str | Path) -> dict[str, Any]:
 
 
 def _save_state(out_dir: Path, state: Mapping[str, Any]) -> None:
-    atomic_write_text(out_dir / STATE_NAME, json.dumps(state, indent=2, sort_keys=True) + "\n")
+    """Write the refresh state; a disk that refuses it is a :class:`RenderError` saying that the
+    reports are in place but the next refresh will render them again."""
+    try:
+        atomic_write_text(out_dir / STATE_NAME,
+                          json.dumps(state, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise RenderError(
+            f"could not record the refresh in {out_dir / STATE_NAME}: {describe_os_error(exc)}. "
+            "The data and the reports rendered by this refresh are in place, but the next "
+            "refresh does not know what they were rendered from and renders them again. Fix: "
+            f"free space on that disk or make {out_dir} writable."
+        ) from None
 
 
 # ============================================================================================
@@ -422,8 +433,9 @@ def refresh(
     if today is None:
         today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
 
-    if render:  # before the lock file is made: never write into a folder that is not ours
-        check_out_dir(out, default=default_out_dir() if PROJECT_ROOT is not None else None)
+    # before the lock file is made (also with render=False, which still writes the lock):
+    # never write into a folder that is not ours
+    check_out_dir(out, default=default_out_dir() if PROJECT_ROOT is not None else None)
     lock = RenderLock(out, name=LOCK_NAME, purpose="refresh")
     with lock:
         uni = load_universe()
