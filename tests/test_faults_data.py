@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import MINI_SNAPSHOT
 
 from tradeshock.cli import main
 from tradeshock.core import fileset
