@@ -44,10 +44,23 @@ import pandas as pd
 from tradeshock.analyses import crossasset
 from tradeshock.analyses.anatomy import drawdown_table
 from tradeshock.analyses.contract import (
-    Choice, Contract, Date, Event, EventRef, History, Integer, Param, Symbol, Symbols, Window,
-    _as_list, _Bad, _Context,
+    Choice,
+    Contract,
+    Date,
+    Event,
+    EventRef,
+    History,
+    Integer,
+    Param,
+    Symbol,
+    Symbols,
+    Window,
+    _as_list,
+    _Bad,
+    _Context,
 )
 from tradeshock.core.tables import Table
+from tradeshock.data.universe import exchange_calendar_of
 from tradeshock.engine import regression
 from tradeshock.errors import StudyError
 from tradeshock.events import align, get_calendar
@@ -162,12 +175,6 @@ def _at(sessions: pd.DatetimeIndex, day0: pd.Timestamp, offset: int,
     return sessions[pos]
 
 
-def _calendar_of(symbol: str, universe: pd.DataFrame) -> str:
-    hit = universe.loc[universe["symbol"] == symbol, "exchange_calendar"]
-    code = str(hit.iloc[0]) if len(hit) and isinstance(hit.iloc[0], str) else ""
-    return code or "XNYS"
-
-
 @dataclass
 class Plan:
     """Every date of the report, derived from the events and the exchange calendars."""
@@ -226,12 +233,12 @@ def _selloff_days(p: Mapping[str, Any], sessions, s0, r0) -> list[pd.Timestamp]:
 
 def make_plan(p: Mapping[str, Any], events: pd.DataFrame, universe: pd.DataFrame) -> Plan:
     """The dates of the report from checked parameters ``p`` (see the module docstring)."""
-    cal = _calendar_of(p["indices"][0], universe)
+    cal = exchange_calendar_of(p["indices"][0], universe)
     sess = _sessions(cal)
     s0 = align(p["selloff_event"].event_id, cal, events=events).day0
     r0 = align(p["rebound_event"].event_id, cal, events=events).day0
     refs = {}
-    for code in dict.fromkeys([cal] + [_calendar_of(s, universe) for s in p["indices"]]):
+    for code in dict.fromkeys([cal] + [exchange_calendar_of(s, universe) for s in p["indices"]]):
         own = _sessions(code)
         d0 = align(p["selloff_event"].event_id, code, events=events).day0
         refs[code] = p.get("reference_date") or _at(own, d0, -1)
@@ -300,9 +307,7 @@ def _calendar_problems(p: Mapping[str, Any], plan: Plan) -> list[tuple[str, str,
 
 
 def _cal(symbol: str) -> str:
-    from tradeshock.data.universe import load_universe
-
-    return _calendar_of(symbol, load_universe())
+    return exchange_calendar_of(symbol)
 
 
 def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -570,7 +575,7 @@ def run(plan: Plan, p: Mapping[str, Any], levels: pd.DataFrame, returns: pd.Data
     short = {s: SHORT_NAMES.get(s, names.get(s, s)) for s in dict.fromkeys(indices + cross)}
     parts = []
     for code, ref in plan.references.items():
-        group = [s for s in indices if _calendar_of(s, universe) == code]
+        group = [s for s in indices if exchange_calendar_of(s, universe) == code]
         if group:
             parts.append(drawdown_table(levels[group], ref, plan.trough_by,
                                         checkpoints=plan.checkpoints))

@@ -37,15 +37,28 @@ import pandas as pd
 
 from tradeshock.analyses.anatomy import ar_paths, drawdown_table
 from tradeshock.analyses.calendar_study import (
-    MarketTable, PooledResult, market_table, pooled_study,
+    MarketTable,
+    PooledResult,
+    market_table,
+    pooled_study,
 )
 from tradeshock.analyses.contract import (
-    Contract, Event, EventRef, Events, History, Integer, Symbol, Symbols, Window, before,
+    Contract,
+    Event,
+    EventRef,
+    Events,
+    History,
+    Integer,
+    Symbol,
+    Symbols,
+    Window,
+    before,
 )
 from tradeshock.analyses.sectors import car_table
 from tradeshock.analyses.sessions import EventSessions, event_sessions
 from tradeshock.analyses.taco import TacoResult, taco_test
 from tradeshock.core.tables import Table, fmt_p
+from tradeshock.data.universe import exchange_calendar_of
 from tradeshock.engine.present import window_label
 from tradeshock.engine.results import EventStudyResult
 from tradeshock.engine.study import event_study
@@ -80,7 +93,7 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     from tradeshock.events import load_events
 
     ev, uni = load_events(), load_universe()
-    cal = _calendar_of(p["index_symbol"], uni)
+    cal = exchange_calendar_of(p["index_symbol"], uni)
     s0 = align(p["selloff_event"].event_id, cal, events=ev).day0
     r0 = align(p["rebound_event"].event_id, cal, events=ev).day0
     if r0 <= s0:
@@ -96,8 +109,8 @@ def _order_problems(p: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if p["index_symbol"] in p["sector_etfs"]:
         return [("sector_etfs", f"list the index {p['index_symbol']!r} itself (its market-model "
                  "CAR would be zero by construction)", "drop it from sector_etfs")]
-    other = [f"{s} ({_calendar_of(s, uni)})" for s in p["sector_etfs"]
-             if _calendar_of(s, uni) != cal]
+    other = [f"{s} ({exchange_calendar_of(s, uni)})" for s in p["sector_etfs"]
+             if exchange_calendar_of(s, uni) != cal]
     if other:
         return [("sector_etfs", f"lists {', '.join(other)}, which trade on another exchange "
                  f"calendar than the index {p['index_symbol']!r} ({cal}); a market model against "
@@ -137,12 +150,6 @@ PARAMETERS = Contract(
                      sessions_before=("record_lookback",), sessions_after=("trough_within",))],
     checks=[_order_problems],
 )
-
-
-def _calendar_of(symbol: str, universe: pd.DataFrame) -> str:
-    hit = universe.loc[universe["symbol"] == symbol, "exchange_calendar"]
-    code = str(hit.iloc[0]) if len(hit) and isinstance(hit.iloc[0], str) else ""
-    return code or "XNYS"
 
 
 # ------------------------------------------------------------------------------ the study
@@ -243,7 +250,7 @@ def summarize(p: Mapping[str, Any], returns: pd.DataFrame, levels: pd.DataFrame,
               universe: pd.DataFrame) -> SummaryStudy:
     """The summary's studies from checked parameters ``p`` (see the module docstring)."""
     sym = p["index_symbol"]
-    cal = _calendar_of(sym, universe)
+    cal = exchange_calendar_of(sym, universe)
     sess = pd.DatetimeIndex(get_calendar(cal).sessions)
     a0 = align(p["selloff_event"].event_id, cal, events=events)
     a1 = align(p["rebound_event"].event_id, cal, events=events)

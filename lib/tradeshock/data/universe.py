@@ -186,7 +186,17 @@ def display_name(symbol: str, universe: pd.DataFrame | None = None) -> str:
     return _SOURCE_NOTE.sub("", str(hit.iloc[0])) if len(hit) else str(symbol)
 
 
+def exchange_calendar_of(symbol: str, universe: pd.DataFrame | None = None,
+                         default: str = "XNYS") -> str:
+    """The exchange-calendar code of a series (``"XTKS"`` for ^N225); ``default`` for series
+    without one (FRED yields, FX) or unknown symbols."""
+    uni = load_universe() if universe is None else universe
+    hit = uni.loc[uni["symbol"] == symbol, "exchange_calendar"]
+    code = str(hit.iloc[0]) if len(hit) and isinstance(hit.iloc[0], str) else ""
+    return code or default
+
+
 __all__ = [
     "UNIVERSE_PATH", "COLUMNS", "UnknownSymbolError", "load_universe", "lookup", "series_info",
-    "display_name", "close_matches", "unknown_symbol_message",
+    "display_name", "exchange_calendar_of", "close_matches", "unknown_symbol_message",
 ]
