@@ -687,6 +687,12 @@ class _EventRegression:
         """Bartlett-kernel lags (bandwidth) of the HAC covariance; None otherwise."""
         return self._hac_lags
 
+    def summary(self) -> str:  # pragma: no cover - each result writes its own
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.summary()
+
 
 class EventDummyResult(_EventRegression):
     """Event-dummy regression of one series (Karafiath 1988), in the manner of linearmodels results.
@@ -856,9 +862,6 @@ class EventDummyResult(_EventRegression):
                 "WARNING: HAC standard errors of event-day coefficients are too small; see the module docs."
             )
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return (
@@ -1202,9 +1205,6 @@ class SUREventResult(_EventRegression):
                 "WARNING: robust standard errors of event-day coefficients are too small; see the module docs."
             )
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return (
