@@ -296,8 +296,8 @@ def _series_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                                f"{CALENDAR}" if name == "market_symbol" else
                                f"lists series that do not trade on {CALENDAR}: {', '.join(odd)}")
                         + f"; the study reads every series on New York sessions from one "
-                        f"{CALENDAR} day 0", "use US-listed series (04_global studies markets on their own "
-                        "calendars)"))
+                        f"{CALENDAR} day 0",
+                        "use US-listed series (04_global studies markets on their own calendars)"))
     return out
 
 
@@ -526,8 +526,8 @@ class SectorStudy:
                     f"({str(exc).rsplit(': ', 1)[-1].rstrip('.')}).")
         verdict = "rejected" if w.pval < self.p["alpha"] else "not rejected"
         p = "p < 0.001" if w.pval < 0.001 else f"p = {w.pval:.3f}"
-        return (f"Joint test of full reversal for all {n} series at once (selloff {self.window_text('selloff')}, "
-                f"rebound {self.window_text('rebound')}): Wald chi2({w.df}) = {w.stat:.2f}, {p}; "
+        return (f"Joint test of full reversal for all {n} series at once (selloff "
+                f"{self.window_text('selloff')}, rebound {self.window_text('rebound')}): Wald chi2({w.df}) = {w.stat:.2f}, {p}; "
                 f"{verdict} at {self.p['alpha']:g}.")
 
     def car_figure(self, which: str, source: str, as_of: Any):
