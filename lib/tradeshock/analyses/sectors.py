@@ -527,8 +527,8 @@ class SectorStudy:
         verdict = "rejected" if w.pval < self.p["alpha"] else "not rejected"
         p = "p < 0.001" if w.pval < 0.001 else f"p = {w.pval:.3f}"
         return (f"Joint test of full reversal for all {n} series at once (selloff "
-                f"{self.window_text('selloff')}, rebound {self.window_text('rebound')}): Wald chi2({w.df}) = {w.stat:.2f}, {p}; "
-                f"{verdict} at {self.p['alpha']:g}.")
+                f"{self.window_text('selloff')}, rebound {self.window_text('rebound')}): "
+                f"Wald chi2({w.df}) = {w.stat:.2f}, {p}; {verdict} at {self.p['alpha']:g}.")
 
     def car_figure(self, which: str, source: str, as_of: Any):
         """Ranked bar chart of the CARs with their 95% intervals (percent)."""
