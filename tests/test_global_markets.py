@@ -267,3 +267,15 @@ def test_a_retaliation_long_before_the_shock_is_not_cited(shared_snapshot):
     assert "Canada imposes" not in text and "rebound day itself." in text
     default = gm.describe_global(_study(shared_snapshot))
     assert "(after China announces 34%" in default
+
+
+def test_the_same_event_twice_and_a_short_estimation_are_refused():
+    text = _refused(selloff_event="geneva", rebound_event="E2025-05-12-geneva")
+    assert "is the selloff's own event" in text
+    assert "holds 24 sessions, fewer than the 30" in _refused(estimation_window="-30:-7")
+
+
+def test_etfs_of_one_rate_give_no_slope_and_say_why(shared_snapshot):
+    st = _study(shared_snapshot, etfs=["EWG", "EWQ", "EWI"], negotiators=["DE"],
+                retaliators=["FR", "IT"])
+    assert "all at the same announced rate" in gm.describe_global(st)

@@ -118,3 +118,7 @@ def test_describe_sectors_with_one_series_gives_its_car_not_a_range():
     text = sectors.describe_sectors(sell, reb, rev, {"EWJ": "iShares MSCI Japan ETF"})
     assert "CAR of iShares MSCI Japan ETF (EWJ) is +1.02% (p = 0.6" in text
     assert "ranges from" not in text and "1 of 1" not in text
+
+
+def test_an_estimation_window_shorter_than_the_engine_minimum_is_refused():
+    assert "holds 24 sessions, fewer than the 30" in _problems(estimation_window="-25:-2")

@@ -51,7 +51,8 @@ def known_countries() -> set[str]:
 
 
 def _order_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """The rebound comes after the selloff: its New York day 0 is later."""
+    """The rebound comes after the selloff: its New York day 0 is later. (Windows may overlap:
+    each market's selloff and rebound are separate studies.)"""
     sell, reb = v["selloff_event"], v["rebound_event"]
     d_sell = align(sell.event_id, "XNYS").day0
     d_reb = align(reb.event_id, "XNYS").day0
@@ -61,6 +62,20 @@ def _order_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         f"({reb.label}, New York day 0 {d_reb:%Y-%m-%d}) does not come after the selloff "
         f"({sell.label}, New York day 0 {d_sell:%Y-%m-%d})")
     return [("rebound_event", what, "choose a rebound event later than the selloff event")]
+
+#: The fewest estimation sessions the engine accepts (``event_study(min_estimation_obs=30)``).
+MIN_ESTIMATION_SESSIONS = 30
+
+
+def _estimation_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The estimation window holds at least :data:`MIN_ESTIMATION_SESSIONS` sessions (refused
+    here rather than failing inside the kernel)."""
+    a, b = v["estimation_window"]
+    if b - a + 1 >= MIN_ESTIMATION_SESSIONS:
+        return []
+    return [("estimation_window", f"= '{a}:{b}' holds {b - a + 1} sessions, fewer than the "
+             f"{MIN_ESTIMATION_SESSIONS} the model needs",
+             f"give at least {MIN_ESTIMATION_SESSIONS} sessions, e.g. '-260:-11'")]
 
 
 #: What the parameters of ``notebooks/04_global.ipynb`` must be.
@@ -86,7 +101,7 @@ PARAMETERS = Contract(
            before("estimation_window", "rebound_window"),
            before("estimation_window", "negotiation_window"),
            disjoint("negotiators", "retaliators")],
-    checks=[lambda v: _order_problems(v)],
+    checks=[lambda v: _order_problems(v), lambda v: _estimation_problems(v)],
     history=[
         History(("indices",), ("selloff_event",), ("estimation_window", "selloff_window")),
         History(("indices",), ("rebound_event",),
@@ -555,9 +570,11 @@ def _tariff_text(s: GlobalStudy) -> str:
         return "* **Tariff rate.** No country ETF was studied, so no slope is estimated."
     if not np.isfinite(s.slopes.iloc[:, 0].astype(float)).any():
         k = int(s.slopes["n"].max()) if len(s.slopes) else 0
+        same = (s.rates is not None and k > 1
+                and s.rates["announced"].dropna().nunique() <= 1)
         return (f"* **Tariff rate.** With {k} country ETF{'s' if k != 1 else ''} with a tariff "
-                f"rate, no slope of the selloff CAR ({s.wl('selloff_window')}) on the rate can "
-                "be estimated.")
+                f"rate{', all at the same announced rate' if same else ''}, no slope of the "
+                f"selloff CAR ({s.wl('selloff_window')}) on the rate can be estimated.")
     out = []
     for m in s.slopes.index:
         r = s.slopes.loc[m]

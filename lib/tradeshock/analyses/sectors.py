@@ -373,6 +373,21 @@ def _firm_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
              "False")]
 
 
+#: The fewest estimation sessions the engine accepts (``event_study(min_estimation_obs=30)``).
+MIN_ESTIMATION_SESSIONS = 30
+
+
+def _estimation_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The estimation window holds at least :data:`MIN_ESTIMATION_SESSIONS` sessions (refused
+    here rather than failing inside the kernel)."""
+    a, b = v["estimation_window"]
+    if b - a + 1 >= MIN_ESTIMATION_SESSIONS:
+        return []
+    return [("estimation_window", f"= '{a}:{b}' holds {b - a + 1} sessions, fewer than the "
+             f"{MIN_ESTIMATION_SESSIONS} the model needs",
+             f"give at least {MIN_ESTIMATION_SESSIONS} sessions, e.g. '-260:-11'")]
+
+
 #: What the parameters of ``notebooks/03_sectors.ipynb`` must be.
 PARAMETERS = Contract(
     "03_sectors",
@@ -393,7 +408,7 @@ PARAMETERS = Contract(
     rules=[before("estimation_window", "selloff_window"),
            before("estimation_window", "rebound_window")],
     checks=[lambda v: _series_problems(v), lambda v: _order_problems(v),
-            lambda v: _firm_problems(v)],
+            lambda v: _firm_problems(v), lambda v: _estimation_problems(v)],
     history=[History(("etfs", "broad", "market_symbol"), ("selloff_event",),
                      ("estimation_window", "selloff_window"), calendar="XNYS"),
              History(("etfs", "broad", "market_symbol"), ("rebound_event",),
