@@ -122,3 +122,9 @@ def test_describe_sectors_with_one_series_gives_its_car_not_a_range():
 
 def test_an_estimation_window_shorter_than_the_engine_minimum_is_refused():
     assert "holds 24 sessions, fewer than the 30" in _problems(estimation_window="-25:-2")
+
+
+def test_raw_table_shows_every_session_of_the_windows(shared_snapshot):
+    st = _study(selloff_window="-2:3", rebound_window="0:2", estimation_window="-260:-12")
+    cols = list(st.raw_table().to_frame().columns)
+    assert cols[0] == "Tue 1 Apr" and cols[-2] == "Fri 11 Apr"   # window ends, not day 0 -1/+1

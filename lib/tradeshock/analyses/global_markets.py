@@ -715,7 +715,7 @@ def cars_figure(study: GlobalStudy) -> tuple[Any, Any]:
     for shift, what, win, ev in ((-0.2, "selloff", "selloff_window", study.selloff),
                                  (0.2, "rebound", "rebound_window", study.rebound)):
         ax.bar(x + shift, f[study.col(what, win)] if len(f) else [], 0.4,
-               label=f"{what}: {study.wl(win)} from {ev.date:%-d %b %Y}")
+               label=f"{what}: {study.wl(win)} after {ev.date:%-d %b %Y}")  # each day 0
     ax.set_xticks(x, [study.names.get(s, s) for s in f.index], rotation=30, ha="right")
     ax.axhline(0, color="black", lw=0.6)
     ax.legend(fontsize=8)

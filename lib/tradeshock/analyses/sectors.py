@@ -472,14 +472,15 @@ class SectorStudy:
         return f"{window_label(*w)} from {self.day0[which]:%-d %b %Y}"
 
     def raw_table(self):
-        """Raw simple returns (percent) from the session before the selloff's day 0 to the one
-        after the rebound's, and the selloff window compounded."""
+        """Raw simple returns (percent) from the session before the selloff's day 0 (or the
+        selloff window's first session, if earlier) to the one after the rebound's (or the
+        rebound window's last, if later), and the selloff window compounded."""
         from tradeshock.core.tables import Table
 
         cols = self.series + [self.market]
         idx = self.returns[self.market].dropna().index
-        first = offset_date(idx, self.day0["selloff"], -1)
-        last = offset_date(idx, self.day0["rebound"], 1)
+        first = min(offset_date(idx, self.day0["selloff"], -1), self.sell_dates[0])
+        last = max(offset_date(idx, self.day0["rebound"], 1), self.reb_dates[-1])
         raw = self.returns.loc[first:last, cols].dropna(how="all").T
         raw.columns = [f"{d:%a %-d %b}" for d in raw.columns]
         raw["selloff, compounded"] = (1 + self.returns.loc[self.sell_dates, cols]).prod() - 1
