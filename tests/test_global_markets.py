@@ -199,3 +199,83 @@ def test_bad_values_are_refused_before_a_kernel_starts(name, params, expected, t
         render_notebooks([nb], tmp_path, params={name: params})
     for piece in expected:
         assert piece in str(err.value)
+
+
+# ---- issue 16, other combinations (helper fb)
+def _refused(**changes) -> str:
+    from tradeshock.errors import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        gm.PARAMETERS.check({**DEFAULTS, **changes})
+    return str(err.value)
+
+
+def test_rebound_before_or_equal_to_the_selloff_is_refused():
+    text = _refused(selloff_event="pause", rebound_event="liberation_day")
+    assert "'rebound_event'" in text and "does not come after the selloff" in text
+    assert "is the selloff's own event" in _refused(rebound_event="liberation_day")
+
+
+def test_unknown_country_codes_are_refused_known_ones_named():
+    text = _refused(negotiators=["XX"])
+    assert "'negotiators' lists 'XX', not known codes" in text
+    gm.PARAMETERS.check({**DEFAULTS, "retaliators": ["US"]})   # a country without an ETF
+    # EU members have no rate of their own: their name comes from their country ETF
+    assert gm.country_names(["CN", "DE", "FR"]) == {"CN": "China", "DE": "Germany",
+                                                   "FR": "France"}
+
+
+def test_optional_event_given_as_the_text_none():
+    p = gm.PARAMETERS.check({**DEFAULTS, "retaliation_event": "None"})
+    assert p.retaliation_event is None
+
+
+def test_as_of_summary_names_the_common_date_and_the_early_series():
+    last = {"A": "2026-09-25", "B": "2026-09-25", "C": "2025-12-09", "D": "2026-02-20",
+            "E": "2026-02-20", "F": "2026-10-09", "G": "2026-03-01"}
+    text = gm.as_of_summary(last, {"C": "Canada ETF"}, listed=2)
+    assert text == ("2026-09-25; 4 series end earlier: Canada ETF (2025-12-09), D (2026-02-20) "
+                    "and 2 more")
+    assert gm.as_of_summary({"A": "2026-06-24", "B": "2026-09-25"}) == (
+        "2026-09-25; 1 series ends earlier: A (2026-06-24)")
+    assert gm.as_of_summary({"A": "2026-06-24"}) == "2026-06-24"
+
+
+def test_no_country_etf_gives_readable_empty_tables_and_text(shared_snapshot):
+    st = _study(shared_snapshot, indices=["^N225"], etfs=[])
+    for table in (st.etf_table(), st.pairs_table(), st.slopes_table(), st.welch_table()):
+        assert "Empty DataFrame" not in table.as_text() and "(" in table.as_text()
+    assert "no country ETF studied, so the groups are not compared" in st.welch_table().as_text()
+    text = gm.describe_global(st)
+    assert "the CAR of Nikkei 225 (^N225) was" in text and "median" not in text
+    fig, ax = gm.scatter_figure(st)
+    assert "No country ETF" in ax.texts[0].get_text()
+
+
+def test_one_country_etf_and_one_index_read_as_such(shared_snapshot):
+    st = _study(shared_snapshot, indices=["^GSPC"], etfs=["EWJ"])
+    text = gm.describe_global(st)
+    assert "The only country ETF studied, Japan (EWJ), had a CAR of" in text
+    assert "1 of 1" not in text and "median" not in text
+    assert "With 1 country ETF with a tariff rate, no slope" in text
+
+
+def test_a_retaliation_long_before_the_shock_is_not_cited(shared_snapshot):
+    st = _study(shared_snapshot, retaliators=["CA"], negotiators=["MX"],
+                etfs=["EWW", "EWC", "EWJ"], retaliation_event="E2025-03-04-canada-retaliation")
+    text = gm.describe_global(st)
+    assert "Canada imposes" not in text and "rebound day itself." in text
+    default = gm.describe_global(_study(shared_snapshot))
+    assert "(after China announces 34%" in default
+
+
+def test_the_same_event_twice_and_a_short_estimation_are_refused():
+    text = _refused(selloff_event="geneva", rebound_event="E2025-05-12-geneva")
+    assert "is the selloff's own event" in text
+    assert "holds 24 sessions, fewer than the 30" in _refused(estimation_window="-30:-7")
+
+
+def test_etfs_of_one_rate_give_no_slope_and_say_why(shared_snapshot):
+    st = _study(shared_snapshot, etfs=["EWG", "EWQ", "EWI"], negotiators=["DE"],
+                retaliators=["FR", "IT"])
+    assert "all at the same announced rate" in gm.describe_global(st)

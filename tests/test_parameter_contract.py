@@ -53,7 +53,7 @@ ALTERNATIVES["04_global"] = (
      "selloff_window": "0:2", "rebound_window": "0:1", "negotiation_window": "-1:1",
      "estimation_window": "-200:-6", "negotiators": ["KR", "IN"], "retaliators": ["CN", "DE"]},
     ["Hang Seng Index", "event:china_34", "event:geneva", "days 0..+2", "days -1..+1",
-     "retaliators (China and DE)", "retaliators' (N = 2)", "South Korea and India"],
+     "retaliators (China and Germany)", "retaliators' (N = 2)", "South Korea and India"],
     ["S&P 500", "CSI 300", "event:liberation_day", "event:pause", "days 0..+3", "FXI",
      "days -260..-11", "Japan, South Korea", "same market", "np.float64"],
 )

@@ -108,6 +108,8 @@ class Param:
         raise NotImplementedError
 
     def check(self, value: Any, ctx: _Context) -> Any:
+        if self.optional and isinstance(value, str) and value.strip() in ("None", "null", "~"):
+            value = None  # `-p NAME None` on the command line sends the text 'None'
         if value is None:
             if self.optional:
                 return None
@@ -443,6 +445,9 @@ class Codes(Param):
                or (allowed is not None and c not in allowed)]
         if bad:
             what = f"{self.length}-letter upper-case codes" if self.length else "known codes"
+            if allowed is not None and not [c for c in bad if not isinstance(c, str) or not
+                                            c.isupper() or len(c) != (self.length or len(c))]:
+                what = "known codes"  # well formed, but not in the allowed set
             raise _Bad(f"lists {', '.join(map(repr, bad))}, not {what}",
                        f"use {what}" + (f" such as {', '.join(sorted(allowed)[:6])}"
                                         if allowed else ""))

@@ -37,7 +37,46 @@ from tradeshock.engine.present import window_label
 from tradeshock.events.align import align, event_window
 
 __all__ = ["PARAMETERS", "RATES_EVENT", "GlobalStudy", "short_name", "country_names",
-           "study_global", "chart_span", "describe_global", "lead"]
+           "study_global", "chart_span", "describe_global", "lead", "as_of_summary",
+           "known_countries"]
+
+def known_countries() -> set[str]:
+    """ISO2 codes a group may list: economies of the reciprocal-rates table and countries of
+    the universe's series."""
+    from tradeshock.data.universe import load_universe
+    from tradeshock.events.rates import load_reciprocal_rates
+
+    uni = load_universe()["country"].dropna().astype(str)
+    return set(load_reciprocal_rates()["iso2"].astype(str)) | {c for c in uni if len(c) == 2}
+
+
+def _order_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The rebound comes after the selloff: its New York day 0 is later. (Windows may overlap:
+    each market's selloff and rebound are separate studies.)"""
+    sell, reb = v["selloff_event"], v["rebound_event"]
+    d_sell = align(sell.event_id, "XNYS").day0
+    d_reb = align(reb.event_id, "XNYS").day0
+    if d_reb > d_sell:
+        return []
+    what = "is the selloff's own event" if reb.event_id == sell.event_id else (
+        f"({reb.label}, New York day 0 {d_reb:%Y-%m-%d}) does not come after the selloff "
+        f"({sell.label}, New York day 0 {d_sell:%Y-%m-%d})")
+    return [("rebound_event", what, "choose a rebound event later than the selloff event")]
+
+#: The fewest estimation sessions the engine accepts (``event_study(min_estimation_obs=30)``).
+MIN_ESTIMATION_SESSIONS = 30
+
+
+def _estimation_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The estimation window holds at least :data:`MIN_ESTIMATION_SESSIONS` sessions (refused
+    here rather than failing inside the kernel)."""
+    a, b = v["estimation_window"]
+    if b - a + 1 >= MIN_ESTIMATION_SESSIONS:
+        return []
+    return [("estimation_window", f"= '{a}:{b}' holds {b - a + 1} sessions, fewer than the "
+             f"{MIN_ESTIMATION_SESSIONS} the model needs",
+             f"give at least {MIN_ESTIMATION_SESSIONS} sessions, e.g. '-260:-11'")]
+
 
 #: What the parameters of ``notebooks/04_global.ipynb`` must be.
 PARAMETERS = Contract(
@@ -55,13 +94,14 @@ PARAMETERS = Contract(
         Window("negotiation_window", help="the window around the rebound day 0 for the "
                "negotiators-vs-retaliators test"),
         Window("estimation_window", help="the estimation window"),
-        Codes("negotiators", length=2),
-        Codes("retaliators", length=2),
+        Codes("negotiators", length=2, known=lambda: known_countries()),
+        Codes("retaliators", length=2, known=lambda: known_countries()),
     ],
     rules=[before("estimation_window", "selloff_window"),
            before("estimation_window", "rebound_window"),
            before("estimation_window", "negotiation_window"),
            disjoint("negotiators", "retaliators")],
+    checks=[lambda v: _order_problems(v), lambda v: _estimation_problems(v)],
     history=[
         History(("indices",), ("selloff_event",), ("estimation_window", "selloff_window")),
         History(("indices",), ("rebound_event",),
@@ -90,6 +130,14 @@ def country_names(codes: Sequence[str], rates: pd.DataFrame | None = None) -> di
 
         rates = load_reciprocal_rates()
     known = dict(zip(rates["iso2"], rates["country"]))
+    missing = [c for c in codes if c not in known]
+    if missing:  # EU members and others without a rate: the name of their country ETF
+        from tradeshock.data.universe import load_universe
+
+        uni = load_universe()
+        etf = uni[(uni["group"] == "country_etf") & uni["country"].isin(missing)]
+        for c, name in zip(etf["country"], etf["name"]):
+            known.setdefault(c, short_name(name))
     return {c: str(known.get(c, c)) for c in codes}
 
 
@@ -191,9 +239,12 @@ class GlobalStudy:
         brief = [f"{s} {self.short[s]}" for s in f.index if s in self.short]
         if brief:
             notes.append("Data shorter than the estimation window: " + "; ".join(brief) + ".")
+        asked = frame.attrs.get("asked", [])
+        empty = ("none listed in the parameters" if not asked else
+                 "none of the listed markets could be studied (see the note)")
         return Table(f, caption=caption, formats={**formats, "currency": "text",
                                                   "country": "text"},
-                     labels={**labels, "name": "market"}, notes=notes)
+                     labels={**labels, "name": "market"}, notes=notes, empty=empty)
 
     def index_table(self) -> Table:
         """Selloff and rebound CAR of each national index, local currency, own day 0."""
@@ -212,8 +263,11 @@ class GlobalStudy:
         f.attrs["asked"] = self.etfs
         extra = ["negotiation_window"] if "negotiation_window" in self.windows and self.windows[
             "negotiation_window"] != self.windows["rebound_window"] else []
-        return self._car_table(f, ["country"], "Country ETFs: CAR in percent, USD, New York "
-                               "day 0, lowest selloff CAR first", extra)
+        t = self._car_table(f, ["country"], "Country ETFs: CAR in percent, USD, New York "
+                            "day 0, lowest selloff CAR first", extra)
+        if not self.etfs:
+            t.empty = "no country ETF: the parameter etfs is empty"
+        return t
 
     def pairs_table(self) -> Table:
         """Each national index beside its country's ETFs: the gap mixes the currency move with
@@ -234,7 +288,9 @@ class GlobalStudy:
                      labels={"i_sell": f"index, selloff {sw}", "e_sell": f"ETF, selloff {sw}",
                              "i_reb": f"index, rebound {rw}", "e_reb": f"ETF, rebound {rw}"},
                      notes=["The gap between an index and its ETF mixes the currency move with "
-                            "the different day 0 and trading hours."])
+                            "the different day 0 and trading hours."],
+                     empty="no national index studied has a country ETF of its country among "
+                           "the ETFs studied")
 
     def slopes_table(self) -> Table:
         """The tariff-rate regressions, one row per measure."""
@@ -258,7 +314,8 @@ class GlobalStudy:
                               "intercept (%)": "num:2", "n": "int", "n_dropped": "int",
                               "r2": "num:3"},
                      labels={"slope": "slope (pp per 10 pts)", "n_dropped": "dropped",
-                             "r2": "R²"}, notes=notes)
+                             "r2": "R²"}, notes=notes,
+                     empty="no country ETF studied, so no slope is estimated")
 
     def welch_table(self) -> Table:
         """Negotiators against retaliators: mean CARs and Welch's t-test per window."""
@@ -275,7 +332,8 @@ class GlobalStudy:
                                           "mean_b": "mean retaliators (%)",
                                           "diff": "difference (pp)", "t": "Welch t"},
                      notes=[f"{'; '.join(members)}.", "Welch's t-test needs two ETFs per group; "
-                            "with fewer, t and p are not defined."])
+                            "with fewer, t and p are not defined."],
+                     empty="no country ETF studied, so the groups are not compared")
 
     def group_etfs(self, group: str) -> list[str]:
         """The studied ETFs of a group (``negotiators`` or ``retaliators``)."""
@@ -418,10 +476,37 @@ def chart_span(study: GlobalStudy, before_days: int = 30,
             study.selloff.date - pd.Timedelta(days=1))
 
 
-def lead(study: GlobalStudy, as_of: str) -> str:
-    """The first line of the report: what is studied, with which data."""
+def as_of_summary(last: Mapping[str, Any], names: Mapping[str, str] | None = None,
+                  listed: int = 3) -> str:
+    """The data's as-of date in a few words: the date most series end on, then the series that
+    end earlier (``"2026-09-25; 2 series end earlier: CAC 40 (2026-02-20), FTSE 100
+    (2026-02-20)"``), at most ``listed`` of them by name (the earliest) and how many more.
+    When every series ends on a different date, the latest is the common one."""
+    if not last:
+        return "no data"
+    names = names or {}
+    dates = pd.Series({k: pd.Timestamp(v) for k, v in last.items()})
+    counts = dates.value_counts()
+    top = int(counts.max())
+    common = max(d for d in counts.index if counts[d] == top) if top > 1 else dates.max()
+    early = dates[dates < common].sort_values(kind="stable")
+    if early.empty:
+        return f"{common:%Y-%m-%d}"
+    shown = [f"{names.get(k, k)} ({d:%Y-%m-%d})" for k, d in early.iloc[:listed].items()]
+    more = len(early) - len(shown)
+    tail = ", ".join(shown) + (f" and {more} more" if more else "")
+    verb = "series ends" if len(early) == 1 else "series end"
+    return f"{common:%Y-%m-%d}; {len(early)} {verb} earlier: {tail}"
+
+
+def lead(study: GlobalStudy, as_of: str | Mapping[str, Any]) -> str:
+    """The first line of the report: what is studied, with which data (``as_of``: a text, or
+    each series' last date, summarised by :func:`as_of_summary`)."""
     def n(k: int, one: str, many: str) -> str:
         return f"{k} {one if k == 1 else many}"
+
+    if not isinstance(as_of, str):
+        as_of = as_of_summary(as_of, study.names)
 
     return (f"**{n(len(study.indices), 'national index', 'national indices')} and "
             f"{n(len(study.etfs), 'country ETF', 'country ETFs')}** "
@@ -451,7 +536,11 @@ def _selloff_text(s: GlobalStudy) -> str:
                 f"{'smallest fall' if f.at[best, sc] < 0 else 'largest rise'} "
                 f"{s.names.get(best, best)} ({_pp(f.at[best, sc])}).")
     e = s.etf_cars
-    if not e.empty:
+    if len(e) == 1:
+        we = e.index[0]
+        text += (f" The only country ETF studied, {short_name(s.names.get(we, we))} ({we}), had "
+                 f"a CAR of {_pp(e.at[we, sc])} ({_p(e.at[we, sp])}).")
+    elif not e.empty:
         we = e[sc].idxmin()
         text += (f" {int((e[sc] < 0).sum())} of {len(e)} country ETFs had a negative CAR "
                  f"(lowest: {short_name(s.names.get(we, we))}, {we}, {_pp(e.at[we, sc])}).")
@@ -461,10 +550,13 @@ def _selloff_text(s: GlobalStudy) -> str:
 def _rebound_text(s: GlobalStudy) -> str:
     rc = s.col("rebound", "rebound_window")
     parts = []
-    if not s.index_cars.empty:
-        parts.append(f"the median index CAR was {_pp(s.index_cars[rc].median())}")
-    if not s.etf_cars.empty:
-        parts.append(f"the median country-ETF CAR {_pp(s.etf_cars[rc].median())}")
+    for f, what, verb in ((s.index_cars, "index", " was"), (s.etf_cars, "country-ETF", "")):
+        if len(f) == 1:
+            sym = f.index[0]
+            name = s.names.get(sym, sym) if what == "index" else short_name(s.names.get(sym, sym))
+            parts.append(f"the CAR of {name} ({sym}){verb} {_pp(f.at[sym, rc])}")
+        elif len(f):
+            parts.append(f"the median {what} CAR{verb} {_pp(f[rc].median())}")
     if not parts:
         return f"* **Rebound.** No market could be studied around {s.rebound.label}."
     return (f"* **Rebound.** Over {s.wl('rebound_window')} of {s.rebound.label} "
@@ -476,6 +568,13 @@ def _tariff_text(s: GlobalStudy) -> str:
 
     if s.slopes is None:
         return "* **Tariff rate.** No country ETF was studied, so no slope is estimated."
+    if not np.isfinite(s.slopes.iloc[:, 0].astype(float)).any():
+        k = int(s.slopes["n"].max()) if len(s.slopes) else 0
+        same = (s.rates is not None and k > 1
+                and s.rates["announced"].dropna().nunique() <= 1)
+        return (f"* **Tariff rate.** With {k} country ETF{'s' if k != 1 else ''} with a tariff "
+                f"rate{', all at the same announced rate' if same else ''}, no slope of the "
+                f"selloff CAR ({s.wl('selloff_window')}) on the rate can be estimated.")
     out = []
     for m in s.slopes.index:
         r = s.slopes.loc[m]
@@ -565,9 +664,11 @@ def _gap_text(s: GlobalStudy) -> str:
     if r is not None and other:
         cal = s.info.at[s.etf_cars.index[0], "exchange_calendar"]
         d0 = align(r.event_id, cal).day0
-        if d0 <= min(other):
-            after = f" (after {r.label}, day 0 {d0:%-d %b} in New York)"
-        else:
+        first = s.day0["selloff"].get(s.etf_cars.index[0], min(other))
+        if first <= d0 <= max(other):  # a retaliation before the shock is not cited
+            after = (f" (after {r.label}, day 0 {d0:%-d %b} in New York)" if d0 < min(other)
+                     else f" (from {r.label}, day 0 {d0:%-d %b} in New York)")
+        elif d0 > max(other):
             after = f" ({r.label} came later, day 0 {d0:%-d %b} in New York)"
     return text + f": most of the gap opened {where}{after}."
 
@@ -614,7 +715,7 @@ def cars_figure(study: GlobalStudy) -> tuple[Any, Any]:
     for shift, what, win, ev in ((-0.2, "selloff", "selloff_window", study.selloff),
                                  (0.2, "rebound", "rebound_window", study.rebound)):
         ax.bar(x + shift, f[study.col(what, win)] if len(f) else [], 0.4,
-               label=f"{what}: {study.wl(win)} from {ev.date:%-d %b %Y}")
+               label=f"{what}: {study.wl(win)} after {ev.date:%-d %b %Y}")  # each day 0
     ax.set_xticks(x, [study.names.get(s, s) for s in f.index], rotation=30, ha="right")
     ax.axhline(0, color="black", lw=0.6)
     ax.legend(fontsize=8)
@@ -632,6 +733,12 @@ def scatter_figure(study: GlobalStudy) -> tuple[Any, Any]:
                          "the announced reciprocal rate", xlabel="Announced reciprocal tariff rate",
                          xunits="percent", ylabel=f"CAR, {study.wl('selloff_window')} (New York)",
                          yunits="percent", figsize=(9, 6))
+    if d.empty:  # nothing to plot: say so on the axes, not an empty grid with made-up ticks
+        ax.text(0.5, 0.5, "No country ETF with a reciprocal rate was studied",
+                transform=ax.transAxes, ha="center", va="center", color="#555555")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return fig, ax
     ax.scatter(d["rate"], d["car"], color="#1f77b4", s=18)
     if study.slopes is not None and len(d) >= 3 and d["rate"].nunique() > 1:
         fit = crosssection.ols_hc3(d["car"], d["rate"])

@@ -206,20 +206,35 @@ def describe_sectors(selloff: pd.DataFrame, rebound: pd.DataFrame, reversal: pd.
     r = rebound.sort_values("car")
     worst, best = s.iloc[0], s.iloc[-1]
     n_neg_sig = int(((s["car"] < 0) & (s["p"] < alpha)).sum())
-    parts = [
-        f"Over the selloff window the market-model CAR ranges from {_pct(worst['car'])} for "
-        f"{name(worst['security'])} to {_pct(best['car'])} for {name(best['security'])} "
-        f"(selloff CAR table); {n_neg_sig} of {len(s)} ETFs have a negative CAR with p < {alpha} "
-        "against the estimation-window volatility.",
-        f"Over {rebound_title} the abnormal return runs from {_pct(r.iloc[0]['car'])} "
-        f"({name(r.iloc[0]['security'])}) to {_pct(r.iloc[-1]['car'])} "
-        f"({name(r.iloc[-1]['security'])}) (rebound CAR table).",
-    ]
+    if len(s) == 1:  # one series: its CARs, no range
+        parts = [
+            f"Over the selloff window the market-model CAR of {name(worst['security'])} is "
+            f"{_pct(worst['car'])} (p = {worst['p']:.2g}, selloff CAR table).",
+            f"Over {rebound_title} it is {_pct(r.iloc[0]['car'])} (p = {r.iloc[0]['p']:.2g}, "
+            "rebound CAR table).",
+        ]
+    else:
+        parts = [
+            f"Over the selloff window the market-model CAR ranges from {_pct(worst['car'])} for "
+            f"{name(worst['security'])} to {_pct(best['car'])} for {name(best['security'])} "
+            f"(selloff CAR table); {n_neg_sig} of {len(s)} ETFs have a negative CAR with "
+            f"p < {alpha} against the estimation-window volatility.",
+            f"Over {rebound_title} the abnormal return runs from {_pct(r.iloc[0]['car'])} "
+            f"({name(r.iloc[0]['security'])}) to {_pct(r.iloc[-1]['car'])} "
+            f"({name(r.iloc[-1]['security'])}) (rebound CAR table).",
+        ]
     full = reversal[reversal["p"] >= alpha]["series"].tolist()
     short = reversal[(reversal["p"] < alpha) & (reversal["net_car"] < 0)]["series"].tolist()
     over = reversal[(reversal["p"] < alpha) & (reversal["net_car"] > 0)]["series"].tolist()
+    if len(reversal) == 1:
+        one = reversal.iloc[0]
+        verdict = "not rejected" if one["p"] >= alpha else "rejected"
+        parts.append(f"In the SUR reversal table, full reversal (selloff + rebound dummies sum "
+                     f"to zero) is {verdict} at {100 * alpha:g}% (p = {one['p']:.2g}, net CAR "
+                     f"{_pct(one['net_car'])}).")
+        return " ".join(parts)
     rev = (f"In the SUR reversal table, full reversal (selloff + rebound dummies sum to zero) is "
-           f"not rejected at {alpha:.0%} for {len(full)} of {len(reversal)} series")
+           f"not rejected at {100 * alpha:g}% for {len(full)} of {len(reversal)} series")
     if short:
         rev += "; the rebound fell short for " + ", ".join(name(x) for x in short)
     if over:
@@ -252,6 +267,127 @@ def describe_firms(overall: pd.DataFrame, by_sector: pd.DataFrame, alpha: float 
 
 # ------------------------------------------------------------------------------------ notebook
 
+#: The exchange every series of the sector notebook trades on (one day 0, one set of sessions).
+CALENDAR = "XNYS"
+
+
+def _series_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The market proxy is not also a studied series; every series trades in New York (the
+    study aligns all of them on one XNYS day 0, so a Tokyo index would be read on the wrong
+    sessions)."""
+    from tradeshock.data.universe import load_universe
+
+    out = []
+    studied = list(v["etfs"]) + list(v["broad"])
+    if v["market_symbol"] in studied:
+        out.append(("market_symbol", f"= {v['market_symbol']!r} is also listed in "
+                    f"{'etfs' if v['market_symbol'] in v['etfs'] else 'broad'} (a series "
+                    "regressed on itself has no abnormal return)",
+                    "remove it from the list or choose another market proxy"))
+    cal = load_universe().drop_duplicates("symbol").set_index("symbol")["exchange_calendar"]
+    for name in ("etfs", "broad", "market_symbol"):
+        syms = v[name] if isinstance(v[name], list) else [v[name]]
+        ex = {s: cal.get(s) if isinstance(cal.get(s), str) and cal.get(s) else None
+              for s in syms}
+        odd = [f"{s} ({ex[s] or 'no exchange'})" for s in syms if ex[s] != CALENDAR
+               and (name != "market_symbol" or ex[s] is not None)]
+        if odd:
+            out.append((name, (f"= {v[name]!r} trades on {odd[0].split('(')[1][:-1]}, not "
+                               f"{CALENDAR}" if name == "market_symbol" else
+                               f"lists series that do not trade on {CALENDAR}: {', '.join(odd)}")
+                        + f"; the study reads every series on New York sessions from one "
+                        f"{CALENDAR} day 0",
+                        "use US-listed series (04_global studies markets on their own calendars)"))
+    return out
+
+
+def event_sessions(event: Any, window: tuple[int, int], events: pd.DataFrame | None = None,
+                   calendar: str = CALENDAR) -> list[pd.Timestamp]:
+    """The sessions of ``window`` (trading-day offsets, inclusive) around ``event``'s day 0 on
+    ``calendar``."""
+    from tradeshock.events.align import align, event_window
+
+    a = align(getattr(event, "event_id", event), calendar, events=events)
+    return list(event_window(a, calendar, tuple(window))["session"])
+
+
+def _order_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The rebound window starts after the selloff window ends (on XNYS sessions): the reversal
+    test gives every session one dummy, selloff or rebound."""
+    from tradeshock.errors import ValidationError
+
+    try:
+        sell = event_sessions(v["selloff_event"], v["selloff_window"])
+        reb = event_sessions(v["rebound_event"], v["rebound_window"])
+    except ValidationError:
+        return []  # a window off the calendar: the history check says so
+    if reb[0] > sell[-1]:
+        return []
+    what = ("is the selloff's own event" if v["rebound_event"].event_id ==
+            v["selloff_event"].event_id else "does not come after the selloff")
+    return [("rebound_event", f"{what}: rebound_window {_w(v['rebound_window'])} of "
+             f"{v['rebound_event'].label} starts {reb[0]:%Y-%m-%d}, but selloff_window "
+             f"{_w(v['selloff_window'])} of {v['selloff_event'].label} runs to "
+             f"{sell[-1]:%Y-%m-%d} ({CALENDAR})",
+             "choose a later rebound event or a shorter selloff_window")]
+
+
+def _w(w: tuple[int, int]) -> str:
+    return f"{w[0]}:{w[1]}"
+
+
+#: Where the firm panel's price data start and end (``data.firms.load_firms``), found once.
+_FIRM_SPAN: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+
+
+def firm_span() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last date of the S&P 500 members' prices (the panel's data as served)."""
+    if not _FIRM_SPAN:
+        from tradeshock.data.firms import load_firms
+
+        d = load_firms(start=None)["date"]
+        _FIRM_SPAN.append((pd.Timestamp(d.min()), pd.Timestamp(d.max())))
+    return _FIRM_SPAN[0]
+
+
+def _firm_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """With ``firm_level``, the firm panel's data cover the selloff's estimation and event
+    windows (refused with the panel's range, never cut)."""
+    from tradeshock.errors import ValidationError
+
+    if not v["firm_level"]:
+        return []
+    est, win = v["estimation_window"], v["selloff_window"]
+    try:
+        need = event_sessions(v["selloff_event"], (min(est[0], win[0]), max(est[1], win[1])))
+    except ValidationError:
+        return []
+    first, last = firm_span()
+    if need[0] >= first and need[-1] <= last:
+        return []
+    return [("firm_level", f"= True, but estimation_window {_w(est)} and selloff_window "
+             f"{_w(win)} around {v['selloff_event'].label} need the S&P 500 members' prices "
+             f"from {need[0]:%Y-%m-%d} to {need[-1]:%Y-%m-%d}, and the firm data cover "
+             f"{first:%Y-%m-%d} to {last:%Y-%m-%d}",
+             "shorten the windows, choose an event the firm data cover, or set firm_level "
+             "False")]
+
+
+#: The fewest estimation sessions the engine accepts (``event_study(min_estimation_obs=30)``).
+MIN_ESTIMATION_SESSIONS = 30
+
+
+def _estimation_problems(v: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The estimation window holds at least :data:`MIN_ESTIMATION_SESSIONS` sessions (refused
+    here rather than failing inside the kernel)."""
+    a, b = v["estimation_window"]
+    if b - a + 1 >= MIN_ESTIMATION_SESSIONS:
+        return []
+    return [("estimation_window", f"= '{a}:{b}' holds {b - a + 1} sessions, fewer than the "
+             f"{MIN_ESTIMATION_SESSIONS} the model needs",
+             f"give at least {MIN_ESTIMATION_SESSIONS} sessions, e.g. '-260:-11'")]
+
+
 #: What the parameters of ``notebooks/03_sectors.ipynb`` must be.
 PARAMETERS = Contract(
     "03_sectors",
@@ -271,6 +407,8 @@ PARAMETERS = Contract(
     ],
     rules=[before("estimation_window", "selloff_window"),
            before("estimation_window", "rebound_window")],
+    checks=[lambda v: _series_problems(v), lambda v: _order_problems(v),
+            lambda v: _firm_problems(v), lambda v: _estimation_problems(v)],
     history=[History(("etfs", "broad", "market_symbol"), ("selloff_event",),
                      ("estimation_window", "selloff_window"), calendar="XNYS"),
              History(("etfs", "broad", "market_symbol"), ("rebound_event",),
@@ -289,6 +427,7 @@ class SectorStudy:
         from tradeshock.events.align import align
 
         self.p = p
+        self.names = dict(names)
         self.series = list(dict.fromkeys(list(p["etfs"]) + list(p["broad"])))
         self.market = p["market_symbol"]
         self.labels = {s: f"{s} {SECTOR_ETFS.get(s, BROAD_ETFS.get(s, names.get(s, s)))}"
@@ -322,21 +461,26 @@ class SectorStudy:
         self.returns = returns
 
     def window_text(self, which: str) -> str:
-        """``days 0..+3 from 3 Apr 2025``: the CAR window of ``which`` and its day 0 (XNYS)."""
+        """``days 0..+3 from 3 Apr 2025``: the CAR window of ``which`` and its day 0 (XNYS);
+        ``day 0 (9 Apr 2025)`` for a one-session window (the date of that session)."""
         from tradeshock.engine.present import window_label
 
         w = self.sell_w if which == "selloff" else self.reb_w
+        if w[0] == w[1]:  # one session: its date
+            d = (self.sell_dates if which == "selloff" else self.reb_dates)[0]
+            return f"{window_label(*w)} ({d:%-d %b %Y})"
         return f"{window_label(*w)} from {self.day0[which]:%-d %b %Y}"
 
     def raw_table(self):
-        """Raw simple returns (percent) from the session before the selloff's day 0 to the one
-        after the rebound's, and the selloff window compounded."""
+        """Raw simple returns (percent) from the session before the selloff's day 0 (or the
+        selloff window's first session, if earlier) to the one after the rebound's (or the
+        rebound window's last, if later), and the selloff window compounded."""
         from tradeshock.core.tables import Table
 
         cols = self.series + [self.market]
         idx = self.returns[self.market].dropna().index
-        first = offset_date(idx, self.day0["selloff"], -1)
-        last = offset_date(idx, self.day0["rebound"], 1)
+        first = min(offset_date(idx, self.day0["selloff"], -1), self.sell_dates[0])
+        last = max(offset_date(idx, self.day0["rebound"], 1), self.reb_dates[-1])
         raw = self.returns.loc[first:last, cols].dropna(how="all").T
         raw.columns = [f"{d:%a %-d %b}" for d in raw.columns]
         raw["selloff, compounded"] = (1 + self.returns.loc[self.sell_dates, cols]).prod() - 1
@@ -378,11 +522,29 @@ class SectorStudy:
         t = self.reversal.set_index("series")
         t.index = [self.labels.get(s, s) for s in t.index]
         return Table(t, caption="Full reversal per ETF (SUR event-dummy regression, Wald test)",
+                     notes=[self.joint_reversal_text()],
                      formats={"selloff_car": "pct:3", "rebound_car": "pct:3",
                               "net_car": "pct:3", "se": "pct:3", "stat": "num:3", "p": "p",
                               "verdict": "text"},
                      labels={"selloff_car": "selloff CAR (%)", "rebound_car": "rebound CAR (%)",
                              "net_car": "net CAR (%)", "se": "se (%)", "stat": "Wald chi2"})
+
+    def joint_reversal_text(self) -> str:
+        """The SUR system's joint Wald test of full reversal for every series at once, as a
+        sentence (Binder 1985): chi-squared with one degree of freedom per series."""
+        from tradeshock.errors import StudyError
+
+        n = len(self.series)
+        try:
+            w = self.sur.wald_full_reversal(self.sell_days, self.reb_days)
+        except StudyError as exc:
+            return (f"Joint test of full reversal for all {n} series at once: not defined "
+                    f"({str(exc).rsplit(': ', 1)[-1].rstrip('.')}).")
+        verdict = "rejected" if w.pval < self.p["alpha"] else "not rejected"
+        p = "p < 0.001" if w.pval < 0.001 else f"p = {w.pval:.3f}"
+        return (f"Joint test of full reversal for all {n} series at once (selloff "
+                f"{self.window_text('selloff')}, rebound {self.window_text('rebound')}): "
+                f"Wald chi2({w.df}) = {w.stat:.2f}, {p}; {verdict} at {self.p['alpha']:g}.")
 
     def car_figure(self, which: str, source: str, as_of: Any):
         """Ranked bar chart of the CARs with their 95% intervals (percent)."""
@@ -392,7 +554,7 @@ class SectorStudy:
         fig, ax = new_figure(title=f"{which.capitalize()}: market-model CAR vs "
                              f"{self.labels[self.market]}, {self.window_text(which)}",
                              xlabel="Cumulative abnormal return (percent)", ylabel="ETF",
-                             yunits="ticker", figsize=(9, 6))
+                             yunits="ticker", figsize=(9, min(6.0, 1.8 + 0.45 * len(t))))
         y = np.arange(len(t))
         ax.barh(y, 100 * t["car"], color=["#1f77b4" if s in self.p["etfs"] else "#9e9e9e"
                                           for s in t["security"]])
@@ -407,10 +569,11 @@ class SectorStudy:
         return fig, ax
 
     def describe(self) -> str:
+        names = {s: self.names.get(s, s) for s in self.series}
         return describe_sectors(self.car_sell, self.car_reb, self.reversal,
-                                {**SECTOR_ETFS, **BROAD_ETFS}, alpha=self.p["alpha"],
-                                rebound_title=f"the rebound window ({self.window_text('rebound')}"
-                                f", {self.p['rebound_event'].title})")
+                                {**names, **SECTOR_ETFS, **BROAD_ETFS}, alpha=self.p["alpha"],
+                                rebound_title=f"the rebound window, {self.window_text('rebound')}"
+                                f" of {self.p['rebound_event'].title},")
 
 
 class FirmStudy:
@@ -425,6 +588,7 @@ class FirmStudy:
         self.firms = load_firms(start=load_from)
         cons = load_constituents()
         flag = [c for c in cons.columns if c.startswith("in_sp500_")][0]
+        self.members_date = flag.removeprefix("in_sp500_")  # the constituents file's date
         self.members = set(cons.loc[cons[flag], "symbol"])
         frets = wide_returns(self.firms)
         self.cols = [c for c in frets.columns if c in self.members]
@@ -435,11 +599,36 @@ class FirmStudy:
                                   market=market, estimation=est, event=study.sell_w,
                                   car_windows=[study.sell_w])
         self.cars = car_table(self.result, study.sell_w)
+        ex = self.result.excluded
+        self.excluded = {str(r.security): str(r.reason) for r in ex.itertuples()}
+        n_est = self.result.estimates.set_index("security")["n_obs"]
+        self.short = {str(k): int(v) for k, v in n_est.items() if v < est[1] - est[0] + 1}
         self.sectors = firm_sectors(cons, self.cars["security"])
         self.names = cons.drop_duplicates("symbol").set_index("symbol")["name"]
         self.by_sector = sector_caar_tests(frets[self.cols], market, study.day0["selloff"],
                                            self.sectors, estimation=est, event=study.sell_w)
         self.study = study
+
+    def coverage_text(self) -> str:
+        """Which members were studied, and which not and why (Markdown): none dropped silently."""
+        est = self.study.p["estimation_window"]
+        want = est[1] - est[0] + 1
+        text = (f"S&P 500 members on {self.members_date} (the constituents file): "
+                f"{len(self.members)}; with prices: {len(self.cols)}; studied: "
+                f"{len(self.cars)}.")
+        if self.missing:
+            text += f" Without prices: {', '.join(self.missing)}."
+        if self.excluded:
+            span = self.firms.groupby("symbol")["date"].agg(["min", "max"])
+            text += " Not studied: " + ", ".join(
+                f"{s} ({why.replace('_', ' ')}; prices {span.at[s, 'min']:%Y-%m-%d} to "
+                f"{span.at[s, 'max']:%Y-%m-%d})" if s in span.index else
+                f"{s} ({why.replace('_', ' ')})" for s, why in sorted(self.excluded.items())) + "."
+        if self.short:
+            text += (f" Estimated on fewer than the {want} sessions of the estimation window "
+                     f"(their data start later): " + ", ".join(
+                         f"{s} ({n})" for s, n in sorted(self.short.items())) + ".")
+        return text
 
     def sector_table(self):
         from tradeshock.core.tables import Table

@@ -110,6 +110,8 @@ class Table:
     labels: Mapping[str, str] = field(default_factory=dict)
     notes: Sequence[str] = ()
     index: bool = True
+    #: What a table without rows says instead of pandas' "Empty DataFrame" (e.g. why it is empty).
+    empty: str = "no rows"
 
     def to_frame(self) -> pd.DataFrame:
         """The raw numbers (a copy), with the original column names."""
@@ -128,7 +130,8 @@ class Table:
         return out
 
     def as_text(self) -> str:
-        body = self.formatted().to_string(index=self.index)
+        body = (f"({self.empty})" if self.frame.empty else
+                self.formatted().to_string(index=self.index))
         width = max(len(line) for line in body.splitlines()) if body else len(self.caption)
         lines = [self.caption, "-" * max(width, len(self.caption)), body]
         lines += [f"Note: {n}" for n in self.notes]
@@ -148,6 +151,9 @@ class Table:
             if self.index:
                 cells = f"<th>{html.escape(str(idx))}</th>" + cells
             rows.append(f"<tr>{cells}</tr>")
+        if self.frame.empty:
+            span = len(f.columns) + (1 if self.index else 0)
+            rows.append(f"<tr><td colspan='{max(span, 1)}'>{html.escape(self.empty)}</td></tr>")
         notes = "".join(f"<p class='ts-note'>{html.escape(n)}</p>" for n in self.notes)
         return (f"<div class='ts-table'><table><caption>{html.escape(self.caption)}</caption>"
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{notes}"
