@@ -86,7 +86,9 @@ def use_house_style() -> None:
     from cycler import cycler
 
     style = dict(HOUSE_STYLE)
-    style["axes.prop_cycle"] = cycler(color=PALETTE)
+    # 8 colours solid, then dashed, then dotted: up to 24 lines are told apart (a 9th line
+    # would otherwise repeat the 1st one's colour and style)
+    style["axes.prop_cycle"] = cycler(linestyle=["-", "--", ":"]) * cycler(color=PALETTE)
     mpl.rcParams.update(style)
     try:
         from IPython import get_ipython
