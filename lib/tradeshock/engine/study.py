@@ -466,7 +466,10 @@ def _rows_in_days(
         k = np.arange(a, b + 1)
         q = p0[None, :] + k[:, None]
         ok = (q >= 0) & (q < nvalid[None, :]) & has_day0[None, :]
-        return np.where(ok, order[np.clip(q, 0, T - 1), cidx[None, :]], -1)
+        np.clip(q, 0, T - 1, out=q)  # in place: (L, N) int arrays are large for big panels
+        rows = order[q, cidx[None, :]]
+        rows[~ok] = -1
+        return rows
 
     days = np.arange(ev.start, ev.end + 1)
     return day0_row, has_day0, rows_for(*est), rows_for(*ev), days, str(est), str(ev)
