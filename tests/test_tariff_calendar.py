@@ -250,3 +250,16 @@ def test_firm_table_states_the_model_and_provenance_the_firm_source(monkeypatch)
     off, _ = _run(kinds=["escalation"], markets=["XLK"], lead_market="XLK",
                   timed_robustness=False)
     assert off.provenance()["firm_prices"].startswith("not used")
+
+
+def test_heatmap_of_one_market_keeps_room_for_its_axes():
+    """One market (the S&P 500 alone): the heat map is wide enough for title, ticks and colour
+    bar (at 4.3 in matplotlib warned 'axes sizes collapsed to zero' in the notebook)."""
+    import matplotlib.pyplot as plt
+
+    study, _ = _run(markets=["^GSPC"], lead_market="^GSPC", cross_asset=[],
+                    timed_robustness=False)
+    fig = study.heatmap()
+    assert fig.get_size_inches()[0] >= 7.0
+    assert fig.axes[0].get_position().width > 0.2
+    plt.close(fig)
