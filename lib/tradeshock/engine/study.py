@@ -455,15 +455,18 @@ def _rows_in_days(
     day0_row = np.empty(N, dtype=np.int64)
     day0_row[:] = [pos_of[d] for d in day0s]
     nvalid = valid.sum(axis=0)[cidx]
+    # Row numbers as int32 (a session count fits): the (L, N) row arrays of a large panel take
+    # half the memory (250 x 17185 x 4 bytes = 17 MB).
+    itype = np.int32 if T < 2**31 - 1 else np.int64
     if valid.all():  # no holes: own sessions are the rows themselves
-        order = np.broadcast_to(np.arange(T)[:, None], valid.shape)
-    else:
-        order = np.argsort(~valid, axis=0, kind="stable")  # valid rows first, in date order
+        order = np.broadcast_to(np.arange(T, dtype=itype)[:, None], valid.shape)
+    else:  # valid rows first, in date order
+        order = np.argsort(~valid, axis=0, kind="stable").astype(itype)
     has_day0 = valid[day0_row, cidx]
-    p0 = own_pos[day0_row, cidx]
+    p0 = own_pos[day0_row, cidx].astype(itype)
 
     def rows_for(a: int, b: int) -> np.ndarray:
-        k = np.arange(a, b + 1)
+        k = np.arange(a, b + 1, dtype=itype)
         q = p0[None, :] + k[:, None]
         ok = (q >= 0) & (q < nvalid[None, :]) & has_day0[None, :]
         np.clip(q, 0, T - 1, out=q)  # in place: (L, N) int arrays are large for big panels
