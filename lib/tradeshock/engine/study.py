@@ -251,18 +251,7 @@ def _parse_events(
         for i, (ident, s, d) in enumerate(zip(ids, secs, days)):
             rows.append((ident, need(s, f"events row {i}"), d, i))
     elif isinstance(events, Mapping):
-        # A panel repeats a few date objects over many securities: parse each object once
-        # (keyed by identity; the objects stay alive in ``events`` during the loop).
-        seen: dict[int, pd.Timestamp] = {}
-        for key, val in events.items():
-            if isinstance(val, (tuple, list)) and len(val) == 2:
-                sec, d = val
-            else:
-                sec, d = key, val
-            day = seen.get(id(d))
-            if day is None:
-                day = seen[id(d)] = _to_date(d, f"events[{key!r}]")
-            rows.append((str(key), need(sec, f"event {key!r}"), day, key))
+        return _parse_mapping(events, colset, need)
     else:
         raise StudyError(
             "events must be a date, a mapping id -> date or id -> (security, date), or a frame "
@@ -270,6 +259,45 @@ def _parse_events(
         )
     if not rows:
         raise StudyError("events is empty: give at least one security and its day 0")
+    _check_unique(rows)
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def _parse_mapping(events: Mapping, colset: set, need: Any
+                   ) -> tuple[list[str], list[str], list[pd.Timestamp]]:
+    """(ids, columns, day0s) of a mapping ``id -> date`` or ``id -> (security, date)``.
+
+    A panel (e.g. 491 firms x 35 sessions) repeats a few date objects over many securities:
+    each object is parsed once (keyed by identity; the objects stay alive in ``events``), and
+    the duplicate checks are vectorized, so that no Python object is made per observation
+    beyond the three lists (tuples per observation wake the garbage collector, whose full
+    passes over a large heap cost more than the parsing itself)."""
+    seen: dict[int, pd.Timestamp] = {}
+    ids: list[str] = []
+    secs: list[str] = []
+    days: list[pd.Timestamp] = []
+    for key, val in events.items():
+        if isinstance(val, (tuple, list)) and len(val) == 2:
+            sec, d = val
+        else:
+            sec, d = key, val
+        day = seen.get(id(d))
+        if day is None:
+            day = seen[id(d)] = _to_date(d, f"events[{key!r}]")
+        ids.append(str(key))
+        secs.append(sec if sec in colset else need(sec, f"event {key!r}"))
+        days.append(day)
+    if not ids:
+        raise StudyError("events is empty: give at least one security and its day 0")
+    pairs = pd.DataFrame({"s": secs, "d": np.fromiter((d.value for d in days), np.int64,
+                                                      len(days))})
+    if pairs.duplicated().any() or len(set(ids)) < len(ids):  # say which, in input order
+        _check_unique(list(zip(ids, secs, days, ids)))
+    return ids, secs, days
+
+
+def _check_unique(rows: list[tuple[str, str, pd.Timestamp, Any]]) -> None:
+    """Refuse an id used twice, or a (security, day 0) listed twice (counted twice)."""
     seen_ids: set[str] = set()
     seen_pairs: dict[tuple[str, int], str] = {}  # keyed by the date's ns (hashing is faster)
     for ident, sec, d, _ in rows:
@@ -285,7 +313,6 @@ def _parse_events(
                 f"events: id {ident!r} is used twice; give each event of a security its own id"
             )
         seen_ids.add(ident)
-    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 # ------------------------------------------------------------------------- step 1: the inputs
