@@ -176,10 +176,12 @@ def group_car_tests(
             continue
         wins = windows[key] if isinstance(windows, Mapping) else windows
         sub = slice_event_data(data, cols)
-        tab = inference.car_tests(sub, list(wins), tests, n_boot=n_boot, seed=seed)
+        rb = inference.average_cross_correlation(sub.ar_est) if rbar else None
+        tab = inference.car_tests(sub, list(wins), tests, n_boot=n_boot, seed=seed,
+                                  rbar_all=rb)  # computed once, for the column and KP
         tab.insert(0, "group", [key] * len(tab))
         if rbar:
-            tab["rbar"] = inference.average_cross_correlation(sub.ar_est)
+            tab["rbar"] = rb
         frames.append(tab)
     if not frames:
         raise StudyError("group_car_tests: no group has two or more observations in the result")
