@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
@@ -172,3 +173,31 @@ def test_security_car_t_is_the_engine_per_security_test(panel):
     b = res.car_by_security([(-1, 2)]).set_index("security")
     np.testing.assert_allclose(a.loc[b.index, "statistic"], b["statistic"], rtol=1e-12)
     np.testing.assert_allclose(a.loc[b.index, "p_value"], b["p_value"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("model", ["market", "mean", "market_adjusted"])
+def test_panel_in_blocks_equals_one_block_and_the_loop(panel, model, monkeypatch):
+    """SYNTHETIC. A panel larger than the engine's block size is run block by block: the same
+    numbers, bit for bit, as one block, and as the engine run on each day 0 alone (the loop),
+    also when an observation of a block is excluded (its selection keeps the row order)."""
+    import tradeshock.engine.study as study_mod
+
+    r, days, obs = panel
+    r = r.copy()
+    r.loc[days[1], "B"] = np.nan  # B@day1 excluded: no return on day 0
+    kw = {"market": r["M"]} if model != "mean" else {}
+    args = dict(model=model, estimation=EST, event=EVENT, car_windows=[(-1, 0), (0, 2)], **kw)
+    whole = event_study(r[["A", "B", "C", "D"]], obs, **args)
+    monkeypatch.setattr(study_mod, "BLOCK_SIZE", 5)  # 12 observations -> blocks of 5, 5, 2
+    blocks = event_study(r[["A", "B", "C", "D"]], obs, **args)
+    assert blocks.securities == whole.securities and len(blocks.securities) == 11
+    assert blocks.excluded.equals(whole.excluded)
+    for name in ("abnormal_returns", "car", "estimates"):
+        pd.testing.assert_frame_equal(getattr(blocks, name), getattr(whole, name), check_exact=True)
+    groups = {d: [f"{c}@{d:%Y-%m-%d}" for c in "ABCD"] for d in days}
+    got = group_car_tests(blocks, groups, [(-1, 0), (0, 2)], rbar=False)
+    for d in days:
+        alone = event_study(r[["A", "B", "C", "D"]], d, **args).car_tests
+        mine = got[got["group"] == d].reset_index(drop=True)
+        np.testing.assert_array_equal(mine["statistic"], alone["statistic"])
+        np.testing.assert_array_equal(mine["p_value"], alone["p_value"])

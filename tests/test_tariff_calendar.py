@@ -192,3 +192,74 @@ def test_firm_panel_orchestration_on_a_subset(monkeypatch):
                      timed_robustness=False)
     assert study2.firms is None and "firm panel not run" in study2.notes["firms"]
     assert "not run" in study2.firm_session_table().caption
+
+
+def test_non_index_markets_are_named_not_tickered():
+    """A sector ETF as the lead: every paragraph names it (display name), never by ticker."""
+    study, s = _run(kinds=["escalation", "de-escalation", "deal"], markets=["XLK", "XLF", "QQQ"],
+                    directions=["escalation", "de-escalation"], lead_market="XLK",
+                    timed_robustness=False)
+    text = study.describe()
+    assert s.names["XLK"] in text
+    for ticker in ("XLK", "XLF", "QQQ"):
+        assert ticker not in text, ticker
+    assert "XLK" not in study.placebo_text() + study.taco_text()
+
+
+def test_taco_text_never_calls_a_significant_mean_indistinguishable():
+    """The post-break mean: significantly up -> 'significantly up days', down -> contradicts,
+    otherwise 'not distinguishable' (all three branches, on a result built here)."""
+    from tradeshock.analyses import calendar_text as text
+
+    study, _ = _run(kinds=["escalation", "de-escalation"], markets=["XLK", "XLF"],
+                    directions=["escalation", "de-escalation"], lead_market="XLK",
+                    timed_robustness=False)
+    taco = study.taco
+    ba = taco.before_after.copy()
+    i = ba.index[ba["market"] == "XLK"][0]
+    for p, mean, expect in ((0.01, 0.01, "significantly up days"),
+                            (0.01, -0.01, "contradict the claim"),
+                            (0.40, 0.01, "not distinguishable from zero")):
+        ba.loc[i, ["p_after_zero", "mean_after", "n_after", "n_before"]] = [p, mean, 4, 2]
+        taco.before_after = ba
+        out = text.describe_taco(taco, "XLK", names=study.names)
+        assert expect in out, (p, mean)
+        assert ("not distinguishable" in out) == (p >= 0.05)
+
+
+def test_firm_table_states_the_model_and_provenance_the_firm_source(monkeypatch):
+    """Firm note names the model actually used (not 'constant-mean or market'); the firm data's
+    source and last date are recorded for the provenance, or why they were not used."""
+    from tradeshock.analyses.firm_panel import load_firm_inputs
+
+    full = load_firm_inputs()
+    cols = list(full.returns.columns[:12])
+    sub = FirmInputs(full.returns[cols], {c: full.sectors[c] for c in cols}, full.names, [],
+                     full.source, full.as_of)
+    monkeypatch.setattr(tc, "load_firm_inputs", lambda: sub)
+    study, _ = _run(kinds=["escalation", "de-escalation"], markets=["XLK", "XLF"],
+                    directions=["escalation"], lead_market="XLK", firms=True,
+                    model="market_adjusted", market_proxy="SPY", estimation_window="-200:-21",
+                    timed_robustness=False)
+    note = " ".join(study.firm_session_table().notes)
+    assert "model market_adjusted against" in note and "days -200..-21" in note
+    assert "Constant-mean or market" not in note
+    prov = study.provenance()
+    assert prov["firm_prices"] == full.source.rstrip(". ")
+    assert prov["firm_prices_as_of"] == f"{full.as_of:%Y-%m-%d}"
+    off, _ = _run(kinds=["escalation"], markets=["XLK"], lead_market="XLK",
+                  timed_robustness=False)
+    assert off.provenance()["firm_prices"].startswith("not used")
+
+
+def test_heatmap_of_one_market_keeps_room_for_its_axes():
+    """One market (the S&P 500 alone): the heat map is wide enough for title, ticks and colour
+    bar (at 4.3 in matplotlib warned 'axes sizes collapsed to zero' in the notebook)."""
+    import matplotlib.pyplot as plt
+
+    study, _ = _run(markets=["^GSPC"], lead_market="^GSPC", cross_asset=[],
+                    timed_robustness=False)
+    fig = study.heatmap()
+    assert fig.get_size_inches()[0] >= 7.0
+    assert fig.axes[0].get_position().width > 0.2
+    plt.close(fig)

@@ -590,7 +590,10 @@ def heatmap_figure(
     show_raw = cross_asset and len(raw) > 0
     use_house_style()
     h = max(4.0, 0.24 * len(w) + 1.8)
-    fig = plt.figure(figsize=(min(4.0 + 0.28 * len(mk), 18.0) + (3.2 if show_raw else 0), h))
+    # at least 7 in wide: with one or two markets the title, tick labels and colour bar would
+    # leave the axes no room (matplotlib: 'axes sizes collapsed to zero')
+    fig = plt.figure(figsize=(min(max(4.0 + 0.28 * len(mk), 7.0), 18.0)
+                              + (3.2 if show_raw else 0), h))
     gs = fig.add_gridspec(1, 2 if show_raw else 1,
                           width_ratios=[max(len(mk), 1), 3.2 / 0.28] if show_raw else [1])
     ax = fig.add_subplot(gs[0, 0])

@@ -9,7 +9,7 @@ Percentages are the fractions of the results times 100; "pp" are percentage poin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,11 +50,13 @@ def _ci(lo: float, hi: float, level: float) -> str:
     return f"{int(round(100 * level))}% CI {_pct(lo)} to {_pct(hi)}"
 
 
-def _name(series: str, names: dict | None = None) -> str:
+def _name(series: str, names: Mapping[str, str] | None = None) -> str:
+    """The series as a reader knows it: the three US indices by name, others by their display
+    name in ``names`` (e.g. ``"iShares MSCI Japan ETF"``), the symbol only when unnamed."""
     base = {"^GSPC": "the S&P 500", "^IXIC": "the Nasdaq Composite", "^RUT": "the Russell 2000"}
-    if names and series in names:
-        return f"{names[series]} ({series})"
-    return base.get(series, series)
+    if series in base:
+        return base[series]
+    return str(names[series]) if names and series in names else series
 
 
 def describe_sessions(sessions: EventSessions) -> str:
@@ -76,16 +78,17 @@ def describe_sessions(sessions: EventSessions) -> str:
 
 
 def describe_largest(table: MarketTable, market: str = "^GSPC", n: int = 3,
-                     alpha: float = 0.05) -> str:
+                     alpha: float = 0.05, *,
+                     names: Mapping[str, str] | None = None) -> str:
     """The ``n`` largest reactions of ``market`` in absolute value, with their direction."""
     t = table.to_frame()
     s = t[t["market"] == market].dropna(subset=["ar_reaction"])
     if s.empty:
-        return f"There is no reaction of {market} in the table."
+        return f"There is no reaction of {_name(market, names)} in the table."
     s = s.reindex(s["ar_reaction"].abs().sort_values(ascending=False).index).head(n)
     parts = [f"{r.day0:%d %b} ({r.direction}, {_pct(r.ar_reaction)}, p {_p(r.p_reaction)})"
              for r in s.itertuples()]
-    text = f"The {len(s)} largest reactions of {_name(market)} were " + "; ".join(parts) + "."
+    text = f"The {len(s)} largest reactions of {_name(market, names)} were " + "; ".join(parts) + "."
     mixed = s[s["direction"] == "mixed"]
     if len(mixed):
         text += (" Mixed sessions (escalation and de-escalation news on one day 0, e.g. "
@@ -96,14 +99,15 @@ def describe_largest(table: MarketTable, market: str = "^GSPC", n: int = 3,
 
 def describe_pooled(pooled: PooledResult, series: str = "^GSPC", measure: str = "ar_reaction",
                     alpha: float = 0.05, directions: Sequence[str] = ("escalation",
-                                                                      "de-escalation")) -> str:
+                                                                      "de-escalation"), *,
+                     names: Mapping[str, str] | None = None) -> str:
     """Pooled mean reaction per direction (sessions as units) and the robustness variants."""
     lvl = pooled.settings["level"]
     what = {"ar_reaction": "reaction", "ar0": "day-0 AR", "car": "CAR"}.get(measure, measure)
     parts = []
     for d in directions:
         if not pooled.has(d, series=series, measure=measure):
-            parts.append(f"There is no {d} session for {_name(series)}.")
+            parts.append(f"There is no {d} session for {_name(series, names)}.")
             continue
         r = pooled.get(d, series=series, measure=measure)
         if r["n"] < 2:
@@ -111,7 +115,7 @@ def describe_pooled(pooled: PooledResult, series: str = "^GSPC", measure: str = 
             continue
         sig = "different from zero" if r["p_t"] < alpha else "not distinguishable from zero"
         parts.append(
-            f"Across the {r['n']} {d}-like sessions the {what} of {_name(series)} averaged "
+            f"Across the {r['n']} {d}-like sessions the {what} of {_name(series, names)} averaged "
             f"{_pct(r['mean'])} ({_ci(r['ci_low'], r['ci_high'], lvl)}; t test p {_p(r['p_t'])}, "
             f"{sig} at {alpha:.0%}; {r['n_neg']} negative and {r['n_pos']} positive, sign test "
             f"p {_p(r['p_sign'])}).")
@@ -147,7 +151,8 @@ def describe_pooled(pooled: PooledResult, series: str = "^GSPC", measure: str = 
 
 def describe_placebo(pooled: PooledResult, table: MarketTable | None = None,
                      series: str = "^GSPC", measure: str = "ar_reaction",
-                     alpha: float = 0.05) -> str:
+                     alpha: float = 0.05, *,
+                     names: Mapping[str, str] | None = None) -> str:
     """Whether effective dates announced in advance (the placebo) moved ``series``."""
     if not pooled.has("effective", series=series, measure=measure):
         return ("No session consists only of effective dates, so the placebo cannot be run with "
@@ -159,7 +164,7 @@ def describe_placebo(pooled: PooledResult, table: MarketTable | None = None,
         d = t.loc[(t["direction"] == "effective") & (t["market"] == series), "day0"]
         dates = " (" + ", ".join(f"{x:%d %b}" for x in d.drop_duplicates()) + ")"
     head = (f"Placebo: on the {r['n']} sessions with nothing but a measure taking effect on a "
-            f"date announced in advance{dates}, {_name(series)} moved {_pct(r['mean'])} on "
+            f"date announced in advance{dates}, {_name(series, names)} moved {_pct(r['mean'])} on "
             "average")
     if r["n"] < 2:
         return head + "; one session is too few to test."
@@ -196,15 +201,16 @@ def describe_cross_sections(table: MarketTable, group: str = "us_sector",
             f"Kolari-Pynnönen adjustment on {nk}.")
 
 
-def describe_taco(taco: TacoResult, market: str = "^GSPC", alpha: float = 0.05) -> str:
+def describe_taco(taco: TacoResult, market: str = "^GSPC", alpha: float = 0.05, *,
+                     names: Mapping[str, str] | None = None) -> str:
     """The TACO verdict for ``market`` from the signed-AR regression, its power and the break."""
     st = taco.settings
     lvl = st["level"]
     r = taco.get(market, "signed", "days")
     if not np.isfinite(r["slope"]):
-        return (f"TACO: with {int(r['n'])} escalation-like sessions for {_name(market)} in this "
+        return (f"TACO: with {int(r['n'])} escalation-like sessions for {_name(market, names)} in this "
                 "sample a trend cannot be estimated (a slope needs at least four).")
-    text = (f"TACO, tested: regressing {_name(market)}'s reaction to the {int(r['n'])} "
+    text = (f"TACO, tested: regressing {_name(market, names)}'s reaction to the {int(r['n'])} "
             f"escalation-like sessions on time gives a slope of {_pp(r['slope'], 3)} per 30 days "
             f"({int(round(100 * lvl))}% CI {_pp(r['ci_low'], 3)} to {_pp(r['ci_high'], 3)}; "
             f"OLS with HC3 errors, p {_p(r['p'])}). The claim predicts a positive slope "
@@ -234,6 +240,10 @@ def describe_taco(taco: TacoResult, market: str = "^GSPC", alpha: float = 0.05) 
                 text += (f" After {brk} escalations still moved the market down significantly "
                          f"(p {_p(ba['p_after_zero'])}): the pinned data contradict the claim "
                          "that markets shrugged them off.")
+            elif ba["p_after_zero"] < alpha:
+                text += (f" After {brk} escalation days were significantly up days (p "
+                         f"{_p(ba['p_after_zero'])}, {int(ba['n_after'])} sessions): not a "
+                         "shrug either, so the claim's 'no reaction' does not describe them.")
             else:
                 text += (f" The post-{brk} mean is not distinguishable from zero (p "
                          f"{_p(ba['p_after_zero'])}), in line with the claim, on "
@@ -247,12 +257,13 @@ def describe_taco(taco: TacoResult, market: str = "^GSPC", alpha: float = 0.05) 
         holm = int((sec["p_holm"] < alpha).sum())
         text += (f" Of the {len(sec)} other markets tested, {up} show a significantly positive "
                  f"slope and {len(down)} a significantly negative one"
-                 + (f" ({', '.join(down)})" if down else "")
+                 + (f" ({', '.join(_name(m, names) for m in down)})" if down else "")
                  + f" (unadjusted p < {alpha}); {holm} survive a Holm adjustment across them.")
     return text
 
 
-def describe_asymmetry(taco: TacoResult, market: str = "^GSPC", alpha: float = 0.05) -> str:
+def describe_asymmetry(taco: TacoResult, market: str = "^GSPC", alpha: float = 0.05, *,
+                     names: Mapping[str, str] | None = None) -> str:
     """Was a walk-back worth more or less than a threat, in absolute value?"""
     a = taco.asymmetry.set_index("market").loc[market]
     if not np.isfinite(a["diff"]):
@@ -260,7 +271,7 @@ def describe_asymmetry(taco: TacoResult, market: str = "^GSPC", alpha: float = 0
                 f"({int(a['n_escalation'])}) sessions to compare.")
     bigger = "more" if a["diff"] > 0 else "less"
     verdict = ("significant" if a["p"] < alpha else "not significant")
-    return (f"Asymmetry: de-escalation-like sessions moved {_name(market)} "
+    return (f"Asymmetry: de-escalation-like sessions moved {_name(market, names)} "
             f"{_pct(a['mean_deescalation'])} "
             f"on average, escalation-like ones {_pct(-a['minus_mean_escalation'])}; a walk-back "
             f"was worth {abs(100 * a['diff']):.2f} pp {bigger} than a threat in absolute value "

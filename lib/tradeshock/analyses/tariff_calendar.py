@@ -208,6 +208,17 @@ class CalendarStudy:
     def name(self, symbol: str) -> str:
         return self.names.get(symbol, symbol)
 
+    def provenance(self) -> dict[str, str]:
+        """What the report used besides the market prices, for
+        :func:`tradeshock.pipeline.provenance.record`: the firm prices' source and last date
+        when the firm panel ran, else why it did not."""
+        if self.firms is None:
+            return {"firm_prices": "not used: " + self.notes.get("firms", "firm panel not run")}
+        out = {"firm_prices": (self.firms.source or "firm prices").rstrip(". ")}
+        if self.firms.as_of is not None:
+            out["firm_prices_as_of"] = f"{pd.Timestamp(self.firms.as_of):%Y-%m-%d}"
+        return out
+
     # ---- header and rules
     def header(self) -> str:
         st, t = self.settings, self.table.to_frame()
@@ -344,7 +355,7 @@ class CalendarStudy:
                             "Pynnönen (2010) adjust for it."])
 
     def placebo_text(self) -> str:
-        return text.describe_placebo(self.pooled, self.table, self.lead)
+        return text.describe_placebo(self.pooled, self.table, self.lead, names=self.names)
 
     # ---- TACO
     def taco_table(self) -> Table:
@@ -382,8 +393,8 @@ class CalendarStudy:
         return self.taco.figure(self.lead, source=source, as_of=as_of, name=self.name(self.lead))
 
     def taco_text(self) -> str:
-        return (text.describe_taco(self.taco, self.lead) + "\n\n"
-                + text.describe_asymmetry(self.taco, self.lead))
+        return (text.describe_taco(self.taco, self.lead, names=self.names) + "\n\n"
+                + text.describe_asymmetry(self.taco, self.lead, names=self.names))
 
     # ---- firms
     def firm_session_table(self) -> Table:
@@ -393,8 +404,12 @@ class CalendarStudy:
         cols = [x for x in ("direction", "n", "caar", "boehmer", "boehmer_p", "kolari_pynnonen",
                             "kolari_pynnonen_p", "rbar") if x in c]
         nc = self.firms.not_covered
-        notes = [f"{self.firms.source or 'Firm prices'} Constant-mean or market model as the "
-                 "study; reaction window per session."]
+        st = self.settings
+        model = f"model {st['model']}" + (f" against {self.name(st['market_proxy'])}"
+                                          if st["model"] != "mean" else "")
+        notes = [f"{(self.firms.source or 'Firm prices').rstrip('. ')}; {model}, estimation "
+                 f"{window_label(*st['estimation_window'])}, as the study; reaction window per "
+                 "session."]
         if len(nc):
             notes.append("Not covered by the firm prices: " + "; ".join(
                 f"{r.session_id} ({r.reason})" for r in nc.itertuples()) + ".")
@@ -452,9 +467,9 @@ class CalendarStudy:
         """"What the data say", computed from the results (Markdown paragraphs)."""
         lead, d = self.lead, self.settings["directions"]
         paras = [text.describe_sessions(self.sessions),
-                 text.describe_largest(self.table, lead),
+                 text.describe_largest(self.table, lead, names=self.names),
                  text.describe_pooled(self.pooled, lead, directions=[x for x in d if x in (
-                     "escalation", "de-escalation")] or d[:1]),
+                     "escalation", "de-escalation")] or d[:1], names=self.names),
                  self.placebo_text()]
         paras += [text.describe_cross_sections(self.table, g) for g in _ETF_GROUPS]
         paras.append(self.taco_text())

@@ -89,11 +89,12 @@ def security_car_t(result, windows) -> pd.DataFrame:
     car, se, t, p = (np.full(n, np.nan) for _ in range(4))
     L = np.zeros(n, dtype=int)
     pairs = np.column_stack([a, b])
+    data = result.data
     for w in np.unique(pairs, axis=0):  # the engine's one per-security test, once per window
-        tab = inference.car_by_security(result.data, [(int(w[0]), int(w[1]))])
-        pos = tab["security"].to_numpy(dtype=int)
-        take = (a[pos] == w[0]) & (b[pos] == w[1])
-        pos, tab = pos[take], tab[take]
+        cols = np.flatnonzero((a == w[0]) & (b == w[1]))
+        sub = data if cols.size == n else slice_event_data(data, cols)  # only its observations
+        tab = inference.car_by_security(sub, [(int(w[0]), int(w[1]))])
+        pos = cols[tab["security"].to_numpy(dtype=int)]
         car[pos], se[pos] = tab["car"].to_numpy(), tab["se"].to_numpy()
         t[pos], p[pos] = tab["statistic"].to_numpy(), tab["p_value"].to_numpy()
         L[pos] = tab["n_days"].to_numpy()
@@ -175,10 +176,12 @@ def group_car_tests(
             continue
         wins = windows[key] if isinstance(windows, Mapping) else windows
         sub = slice_event_data(data, cols)
-        tab = inference.car_tests(sub, list(wins), tests, n_boot=n_boot, seed=seed)
+        rb = inference.average_cross_correlation(sub.ar_est) if rbar else None
+        tab = inference.car_tests(sub, list(wins), tests, n_boot=n_boot, seed=seed,
+                                  rbar_all=rb)  # computed once, for the column and KP
         tab.insert(0, "group", [key] * len(tab))
         if rbar:
-            tab["rbar"] = inference.average_cross_correlation(sub.ar_est)
+            tab["rbar"] = rb
         frames.append(tab)
     if not frames:
         raise StudyError("group_car_tests: no group has two or more observations in the result")

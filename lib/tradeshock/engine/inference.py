@@ -1183,6 +1183,7 @@ def car_tests(
     *,
     n_boot: int = 2000,
     seed: int | None = 0,
+    rbar_all: float | None = None,
 ) -> pd.DataFrame:
     """Test the cumulative average abnormal return (CAAR) of one or more windows.
 
@@ -1193,6 +1194,10 @@ def car_tests(
         tests: names from :data:`CAR_TESTS` (default: all, in that order).
         n_boot: bootstrap replications for the ``bootstrap`` row.
         seed: seed of the bootstrap's random generator (fixed by default, so results repeat).
+        rbar_all: ``average_cross_correlation(data.ar_est)`` if the caller has it already
+            (:func:`tradeshock.engine.groups.group_car_tests` reports it); the
+            Kolari-Pynnönen test then reuses it when every security has a usable standard
+            deviation (the same number), instead of computing it again.
 
     Returns:
         A tidy frame, one row per window and test (windows in the order given), with columns
@@ -1205,6 +1210,8 @@ def car_tests(
     """
     names = _check_names(tests, CAR_TESTS, "CAR")
     p = _Panel(data)
+    if rbar_all is not None and bool(p.std_ok.all()):
+        p.__dict__["rbar"] = float(rbar_all)  # the cached_property's value
     wins = list(windows)
     if not wins:
         raise InferenceError("car_tests needs at least one (start, end) window, e.g. [(0, 1)]")

@@ -92,7 +92,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -251,18 +251,7 @@ def _parse_events(
         for i, (ident, s, d) in enumerate(zip(ids, secs, days)):
             rows.append((ident, need(s, f"events row {i}"), d, i))
     elif isinstance(events, Mapping):
-        # A panel repeats a few date objects over many securities: parse each object once
-        # (keyed by identity; the objects stay alive in ``events`` during the loop).
-        seen: dict[int, pd.Timestamp] = {}
-        for key, val in events.items():
-            if isinstance(val, (tuple, list)) and len(val) == 2:
-                sec, d = val
-            else:
-                sec, d = key, val
-            day = seen.get(id(d))
-            if day is None:
-                day = seen[id(d)] = _to_date(d, f"events[{key!r}]")
-            rows.append((str(key), need(sec, f"event {key!r}"), day, key))
+        return _parse_mapping(events, colset, need)
     else:
         raise StudyError(
             "events must be a date, a mapping id -> date or id -> (security, date), or a frame "
@@ -270,6 +259,45 @@ def _parse_events(
         )
     if not rows:
         raise StudyError("events is empty: give at least one security and its day 0")
+    _check_unique(rows)
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def _parse_mapping(events: Mapping, colset: set, need: Any
+                   ) -> tuple[list[str], list[str], list[pd.Timestamp]]:
+    """(ids, columns, day0s) of a mapping ``id -> date`` or ``id -> (security, date)``.
+
+    A panel (e.g. 491 firms x 35 sessions) repeats a few date objects over many securities:
+    each object is parsed once (keyed by identity; the objects stay alive in ``events``), and
+    the duplicate checks are vectorized, so that no Python object is made per observation
+    beyond the three lists (tuples per observation wake the garbage collector, whose full
+    passes over a large heap cost more than the parsing itself)."""
+    seen: dict[int, pd.Timestamp] = {}
+    ids: list[str] = []
+    secs: list[str] = []
+    days: list[pd.Timestamp] = []
+    for key, val in events.items():
+        if isinstance(val, (tuple, list)) and len(val) == 2:
+            sec, d = val
+        else:
+            sec, d = key, val
+        day = seen.get(id(d))
+        if day is None:
+            day = seen[id(d)] = _to_date(d, f"events[{key!r}]")
+        ids.append(str(key))
+        secs.append(sec if sec in colset else need(sec, f"event {key!r}"))
+        days.append(day)
+    if not ids:
+        raise StudyError("events is empty: give at least one security and its day 0")
+    pairs = pd.DataFrame({"s": secs, "d": np.fromiter((d.value for d in days), np.int64,
+                                                      len(days))})
+    if pairs.duplicated().any() or len(set(ids)) < len(ids):  # say which, in input order
+        _check_unique(list(zip(ids, secs, days, ids)))
+    return ids, secs, days
+
+
+def _check_unique(rows: list[tuple[str, str, pd.Timestamp, Any]]) -> None:
+    """Refuse an id used twice, or a (security, day 0) listed twice (counted twice)."""
     seen_ids: set[str] = set()
     seen_pairs: dict[tuple[str, int], str] = {}  # keyed by the date's ns (hashing is faster)
     for ident, sec, d, _ in rows:
@@ -285,7 +313,6 @@ def _parse_events(
                 f"events: id {ident!r} is used twice; give each event of a security its own id"
             )
         seen_ids.add(ident)
-    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 # ------------------------------------------------------------------------- step 1: the inputs
@@ -455,18 +482,24 @@ def _rows_in_days(
     day0_row = np.empty(N, dtype=np.int64)
     day0_row[:] = [pos_of[d] for d in day0s]
     nvalid = valid.sum(axis=0)[cidx]
+    # Row numbers as int32 (a session count fits): the (L, N) row arrays of a large panel take
+    # half the memory (250 x 17185 x 4 bytes = 17 MB).
+    itype = np.int32 if T < 2**31 - 1 else np.int64
     if valid.all():  # no holes: own sessions are the rows themselves
-        order = np.broadcast_to(np.arange(T)[:, None], valid.shape)
-    else:
-        order = np.argsort(~valid, axis=0, kind="stable")  # valid rows first, in date order
+        order = np.broadcast_to(np.arange(T, dtype=itype)[:, None], valid.shape)
+    else:  # valid rows first, in date order
+        order = np.argsort(~valid, axis=0, kind="stable").astype(itype)
     has_day0 = valid[day0_row, cidx]
-    p0 = own_pos[day0_row, cidx]
+    p0 = own_pos[day0_row, cidx].astype(itype)
 
     def rows_for(a: int, b: int) -> np.ndarray:
-        k = np.arange(a, b + 1)
+        k = np.arange(a, b + 1, dtype=itype)
         q = p0[None, :] + k[:, None]
         ok = (q >= 0) & (q < nvalid[None, :]) & has_day0[None, :]
-        return np.where(ok, order[np.clip(q, 0, T - 1), cidx[None, :]], -1)
+        np.clip(q, 0, T - 1, out=q)  # in place: (L, N) int arrays are large for big panels
+        rows = order[q, cidx[None, :]]
+        rows[~ok] = -1
+        return rows
 
     days = np.arange(ev.start, ev.end + 1)
     return day0_row, has_day0, rows_for(*est), rows_for(*ev), days, str(est), str(ev)
@@ -676,6 +709,14 @@ def _exclusions(
 
 
 # ------------------------------------------------------------------------ step 6: estimation
+def _take_cols(a: np.ndarray | None, sel: slice | np.ndarray) -> np.ndarray | None:
+    """Columns ``sel`` (axis 1) of ``a`` as a C-ordered array (``a[:, idx]`` would be laid out
+    column by column, which changes the order of floating-point sums along the rows)."""
+    if a is None or isinstance(sel, slice):
+        return None if a is None else a[:, sel]
+    return np.take(a, sel, axis=1)
+
+
 def _estimate(
     lay: _Layout, g: _Gathered, nrm: NormalReturnModel, reason: np.ndarray, detail: np.ndarray
 ) -> tuple[ModelFit, np.ndarray, pd.DataFrame]:
@@ -685,11 +726,11 @@ def _estimate(
     ``excluded`` frame. ``reason`` and ``detail`` are completed in place.
     """
     cand = reason == ""
-    csel = slice(None) if cand.all() else cand  # a slice avoids copies when nothing is excluded
+    csel = slice(None) if cand.all() else np.flatnonzero(cand)  # a slice avoids copies
     fit_all = nrm.fit(
-        g.y_est[:, csel],
-        None if g.x_est is None else g.x_est[:, csel],
-        None if g.m_est is None else g.m_est[:, csel],
+        _take_cols(g.y_est, csel),
+        _take_cols(g.x_est, csel),
+        _take_cols(g.m_est, csel),
     )
     for i in np.flatnonzero(cand)[fit_all.singular]:
         reason[i] = "singular_design"
@@ -709,12 +750,12 @@ def _estimate(
         )
     keep = reason == ""
     drop = fit_all.singular | flat
-    sub = slice(None) if not drop.any() else ~drop
+    sub = slice(None) if not drop.any() else np.flatnonzero(~drop)
     fit = ModelFit(
         fit_all.model,
         fit_all.param_names,
         fit_all.params[sub],
-        fit_all.resid[:, sub],
+        _take_cols(fit_all.resid, sub),
         fit_all.n_obs[sub],
         fit_all.n_params,
         fit_all.resid_var[sub],
@@ -739,16 +780,17 @@ def _event_arrays(
     """Arrays of the kept securities that :class:`EventStudyResult` holds (keyword arguments)."""
     kx = np.flatnonzero(keep)
     ks = slice(None) if keep.all() else kx  # a slice avoids copies when nothing is excluded
-    y_ev = g.y_ev[:, ks]
-    xe = None if g.x_ev is None else g.x_ev[:, ks]
-    me = None if g.m_ev is None else g.m_ev[:, ks]
+    y_ev = _take_cols(g.y_ev, ks)
+    xe = _take_cols(g.x_ev, ks)
+    me = _take_cols(g.m_ev, ks)
     normal = nrm.expected(fit, xe, me)
     use_ev = g.use_ev[:, ks]
     ue = g.use_est[:, ks]
     ev_full, est_full = bool(use_ev.all()), bool(ue.all())
     x_est_k = x_ev_k = None
     if g.x_est is not None:
-        x_est_k = g.x_est[:, ks] if est_full else np.where(ue[:, :, None], g.x_est[:, ks], np.nan)
+        xk = _take_cols(g.x_est, ks)
+        x_est_k = xk if est_full else np.where(ue[:, :, None], xk, np.nan)
         x_ev_k = xe if ev_full else np.where(use_ev[:, :, None], xe, np.nan)
     return {
         "ids": [lay.ids[i] for i in kx],
@@ -801,6 +843,57 @@ def _garch_scale(
     )
     h = np.where(g.use_ev[:, kx], h, np.nan).astype(float)
     return garch_forecast_sd(ar_est, h)
+
+
+# ------------------------------------------------------------- large panels: column blocks
+#: Observations handled together by :func:`event_study` (steps 4-7). Every step is a function
+#: of each observation's own column, so a panel of many observations (e.g. 491 firms x 35 event
+#: sessions) is run block by block and the blocks concatenated: the same numbers, but each
+#: block's temporaries (250 x 2048 x 8 bytes = 4 MB) stay in cache and below the allocator's
+#: mmap threshold, where whole-panel temporaries (34 MB each) cost a page fault per 4 kB.
+BLOCK_SIZE = 2048
+
+
+def _layout_block(lay: _Layout, sl: slice) -> _Layout:
+    """The layout of the observations ``sl`` (a slice of event ids); shared arrays kept."""
+    return replace(lay, ids=lay.ids[sl], cols=lay.cols[sl], cidx=lay.cidx[sl],
+                   day0_row=lay.day0_row[sl], has_day0=lay.has_day0[sl],
+                   est_rows=lay.est_rows[:, sl], ev_rows=lay.ev_rows[:, sl])
+
+
+def _in_blocks(
+    lay: _Layout, inp: _Inputs, need_obs: int, missing: str
+) -> tuple[ModelFit, pd.DataFrame, dict[str, Any]]:
+    """Steps 4-7 (gather, exclusions, estimation, event arrays) per block of
+    :data:`BLOCK_SIZE` observations, concatenated in the order of the event ids."""
+    fits, excl, parts = [], [], []
+    for a in range(0, len(lay.ids), BLOCK_SIZE):
+        lb = _layout_block(lay, slice(a, a + BLOCK_SIZE))
+        g = _gather(lb, inp)
+        reason, detail = _exclusions(lb, g, need_obs, missing)
+        fit, keep, excluded = _estimate(lb, g, inp.model, reason, detail)
+        fits.append(fit)
+        excl.append(excluded)
+        parts.append(_event_arrays(lb, g, inp.model, fit, keep))
+    f0 = fits[0]
+
+    def cat(vals: list, axis: int) -> Any:
+        return None if vals[0] is None else np.concatenate(vals, axis=axis)
+
+    fit = ModelFit(
+        f0.model, f0.param_names, cat([f.params for f in fits], 0),
+        cat([f.resid for f in fits], 1), cat([f.n_obs for f in fits], 0), f0.n_params,
+        cat([f.resid_var for f in fits], 0), cat([f.r2 for f in fits], 0),
+        cat([f.singular for f in fits], 0),
+    )
+    axis0 = {"day0", "est_bounds"}
+    arrays = {
+        k: ([x for p in parts for x in p[k]] if isinstance(v, list)
+            else cat([p[k] for p in parts], 0 if k in axis0 else 1))
+        for k, v in parts[0].items()
+    }
+    excl = [e for e in excl if len(e)] or excl[:1]
+    return fit, pd.concat(excl, ignore_index=True), arrays
 
 
 # ------------------------------------------------------------------------------------ study
@@ -860,11 +953,16 @@ def event_study(
     est, ev = _read_windows(estimation, event)
     lay = _layout(inp, events, est, ev)
     car_days = _car_days(car_windows, lay)
-    g = _gather(lay, inp)
     need_obs = _need_obs(min_estimation_obs, lay.est_rows.shape[0], inp.model.n_params)
-    reason, detail = _exclusions(lay, g, need_obs, missing)
-    fit, keep, excluded = _estimate(lay, g, inp.model, reason, detail)
-    arrays = _event_arrays(lay, g, inp.model, fit, keep)
+    if garch or len(lay.ids) <= BLOCK_SIZE:
+        g = _gather(lay, inp)
+        reason, detail = _exclusions(lay, g, need_obs, missing)
+        fit, keep, excluded = _estimate(lay, g, inp.model, reason, detail)
+        arrays = _event_arrays(lay, g, inp.model, fit, keep)
+        gscale = _garch_scale(lay, g, keep, arrays["ar_est"]) if garch else None
+    else:
+        fit, excluded, arrays = _in_blocks(lay, inp, need_obs, missing)
+        gscale = None
     return EventStudyResult(
         **arrays,
         model=model,
@@ -872,7 +970,7 @@ def event_study(
         days=lay.days,
         car_windows=car_days,
         excluded=excluded,
-        garch=_garch_scale(lay, g, keep, arrays["ar_est"]) if garch else None,
+        garch=gscale,
         settings={
             "mode": lay.mode,
             "estimation": lay.est_label,
