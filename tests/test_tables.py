@@ -53,3 +53,17 @@ def test_summary_stacks_header_and_tables():
     s = Summary("Event study", header={"Model": "mean", "Securities": "4 of 4"}, tables=[t])
     assert "Model:" in s.as_text() and "one" in s.as_text()
     assert "<th>Model</th><td>mean</td>" in s.as_html() and "<caption>one</caption>" in s.as_html()
+
+
+def test_grouped_rows_show_each_level_as_text_not_tuples():
+    idx = pd.MultiIndex.from_tuples(
+        [(pd.Timestamp("2025-04-03"), "sector ETFs"), (pd.Timestamp("2025-04-09"), "indices")],
+        names=["day 0", "group"])
+    t = Table(pd.DataFrame({"car": [-0.051, 0.083]}, index=idx), "CAR by session and group",
+              formats={"car": "pct:1"})
+    html_text, text = t.as_html(), t.as_text()
+    for out in (html_text, text):
+        assert "Timestamp" not in out and "('" not in out
+        assert "2025-04-03" in out and "sector ETFs" in out
+    assert "<th>day 0</th><th>group</th>" in html_text
+    assert "<th>2025-04-09</th><th>indices</th>" in html_text

@@ -90,6 +90,23 @@ def fmt_value(x: Any, fmt: str = "text", decimals: int | None = None) -> str:
     return str(x)
 
 
+def _index_label(value: Any) -> str:
+    """An index entry as a reader writes it: a midnight timestamp as its date."""
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
+    return "" if value is None else str(value)
+
+
+def _index_text(index: pd.Index) -> pd.Index:
+    """The row labels as text, level by level (no ``(Timestamp('2025-04-03'), 'x')`` tuples)."""
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples(
+            [tuple(_index_label(v) for v in t) for t in index], names=index.names)
+    if isinstance(index, pd.DatetimeIndex) or index.dtype == object:
+        return pd.Index([_index_label(v) for v in index], name=index.name)
+    return index
+
+
 def _parse(spec: str) -> tuple[str, int | None]:
     name, _, dec = spec.partition(":")
     return name, (int(dec) if dec else None)
@@ -125,8 +142,7 @@ class Table:
                 self.frame[col]) else "text"))
             out[self.labels.get(col, str(col))] = [fmt_value(v, name, dec)
                                                    for v in self.frame[col]]
-        if isinstance(self.frame.index, pd.DatetimeIndex):
-            out.index = self.frame.index.strftime("%Y-%m-%d")
+        out.index = _index_text(self.frame.index)
         return out
 
     def as_text(self) -> str:
@@ -140,8 +156,8 @@ class Table:
     def as_html(self) -> str:
         f = self.formatted()
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in f.columns)
-        if self.index:
-            head = f"<th>{html.escape(str(f.index.name or ''))}</th>" + head
+        if self.index:  # one header cell per index level (a session, a group, ...)
+            head = "".join(f"<th>{html.escape(str(n or ''))}</th>" for n in f.index.names) + head
         rows = []
         keep = ["" if _parse(self.formats.get(c, ""))[0] != "date" else
                 " style='white-space:nowrap'" for c in self.frame.columns]
@@ -149,10 +165,11 @@ class Table:
             # dates never wrap at their hyphens ("2025-04-/03")
             cells = "".join(f"<td{k}>{html.escape(v)}</td>" for k, v in zip(keep, row))
             if self.index:
-                cells = f"<th>{html.escape(str(idx))}</th>" + cells
+                parts = idx if isinstance(idx, tuple) else (idx,)
+                cells = "".join(f"<th>{html.escape(str(i))}</th>" for i in parts) + cells
             rows.append(f"<tr>{cells}</tr>")
         if self.frame.empty:
-            span = len(f.columns) + (1 if self.index else 0)
+            span = len(f.columns) + (f.index.nlevels if self.index else 0)
             rows.append(f"<tr><td colspan='{max(span, 1)}'>{html.escape(self.empty)}</td></tr>")
         notes = "".join(f"<p class='ts-note'>{html.escape(n)}</p>" for n in self.notes)
         return (f"<div class='ts-table'><table><caption>{html.escape(self.caption)}</caption>"
