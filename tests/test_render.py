@@ -812,7 +812,7 @@ def test_house_style_figure_with_events_and_source_line(plt, tmp_path):
     assert lines[0].get_color() == F.KIND_COLORS["announcement"]
     assert ax.get_ylabel() == "Index level (points)"
     assert F.check_figure(fig) == ["no source line (add_source_line)"]
-    F.add_source_line(fig, "Yahoo Finance", as_of=pd.Timestamp("2025-05-30"))
+    assert F.add_source_line(fig, "Yahoo Finance", as_of=pd.Timestamp("2025-05-30")) is None
     F.add_source_line(fig, "Yahoo Finance via pinned snapshot", as_of=dt_date(2025, 5, 30))
     sources = [t.get_text() for t in fig.texts]
     assert sources == ["Source: Yahoo Finance via pinned snapshot. Data as of 2025-05-30."]

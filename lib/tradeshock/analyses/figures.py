@@ -159,10 +159,12 @@ def _date_text(value: Any) -> str:
     return str(value)
 
 
-def add_source_line(fig: Any, source: str, as_of: Any, *, note: str | None = None) -> Any:
+def add_source_line(fig: Any, source: str, as_of: Any, *, note: str | None = None) -> None:
     """Write "Source: SOURCE. Data as of DATE." (and an optional note) under the figure.
 
-    Returns the text artist. Calling it again replaces the previous source line.
+    Calling it again replaces the previous source line. Returns nothing, so a notebook cell may
+    end with it without printing a ``Text(...)`` repr (it is the one text of ``fig.texts`` with gid
+    ``tradeshock-source-line``).
     """
     source = _require(source, "a data source")
     text = f"Source: {source.rstrip('.')}. Data as of {_date_text(as_of)}."
@@ -172,7 +174,7 @@ def add_source_line(fig: Any, source: str, as_of: Any, *, note: str | None = Non
         old.remove()
     # Just below the figure's bottom edge: clear of the x-axis label whatever the layout; the
     # house style (and Jupyter's inline backend) save with a tight bounding box, which takes it in.
-    artist = fig.text(
+    fig.text(
         0.01,
         -0.01,
         "\n".join(textwrap.wrap(text, 140)),
@@ -182,7 +184,6 @@ def add_source_line(fig: Any, source: str, as_of: Any, *, note: str | None = Non
         color="#5f6368",
         gid=_SOURCE_GID,
     )
-    return artist
 
 
 def _pick(
