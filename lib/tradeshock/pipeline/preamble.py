@@ -96,21 +96,36 @@ class Setup:
         return str(hit.iloc[0]) if len(hit) else str(eid)
 
 
-def as_of_text(last: Mapping[str, pd.Timestamp], names: Mapping[str, str] | None = None) -> str:
+#: At most this many series are named in an as-of text; the others are counted.
+AS_OF_LISTED = 4
+
+
+def as_of_text(last: Mapping[str, pd.Timestamp], names: Mapping[str, str] | None = None,
+               listed: int | None = AS_OF_LISTED) -> str:
     """"2026-06-24" when every series ends then, else the common date and the exceptions, e.g.
     "2026-06-24 (Dow Jones Industrial Average to 2026-03-05; CBOE Volatility Index to 2026-07-23)".
-    The first date is the last one every series has (what a table across the series can use)."""
+    The first date is the last one every series has (what a table across the series can use).
+    At most ``listed`` exceptions are named (the earliest first) and the rest counted ("and 9
+    more"); ``None`` names them all."""
     if not last:
         return "no data"
     names = names or {}
     dates = pd.Series(last).map(pd.Timestamp)
     common = dates.min()
     mode = dates.mode().iloc[-1]
+
+    def named(items: pd.Series) -> list[str]:
+        out = [f"{names.get(s, s)} to {d:%Y-%m-%d}" for s, d in items.items()]
+        if listed is not None and len(out) > listed:
+            order = items.sort_values(kind="stable").index[:listed]
+            out = [f"{names.get(s, s)} to {items[s]:%Y-%m-%d}" for s in order]
+            out[-1] += f" and {len(items) - listed} more"
+        return out
+
     if len(dates) > 1 and dates.value_counts().max() == 1:  # all differ: no "most", list them
-        return f"{common:%Y-%m-%d} for all series (" + "; ".join(
-            f"{names.get(s, s)} to {d:%Y-%m-%d}" for s, d in dates.items()) + ")"
+        return f"{common:%Y-%m-%d} for all series (" + "; ".join(named(dates)) + ")"
     head = f"{common:%Y-%m-%d}" if common == mode else f"{common:%Y-%m-%d} for all series"
-    odd = [f"{names.get(s, s)} to {d:%Y-%m-%d}" for s, d in dates.items() if d != mode]
+    odd = named(dates[dates != mode])
     if not odd:
         return head
     return f"{head} (most to {mode:%Y-%m-%d}; {'; '.join(odd)})" if common != mode else (
@@ -155,7 +170,7 @@ def _check_filled(needs: Sequence[Need], prices: pd.DataFrame) -> None:
 
 
 #: record() keys that are not parameters (a parameter of one of these names is not recorded).
-_RESERVED = frozenset({"as_of", "source", "as_of_detail"})
+_RESERVED = frozenset({"as_of", "source", "as_of_detail", "last_dates"})
 
 
 def start(contract: Contract, namespace: Mapping[str, Any], *, since: Any = None,
@@ -187,5 +202,6 @@ def start(contract: Contract, namespace: Mapping[str, Any], *, since: Any = None
         given = {k: v for k, v in p.raw.items()
                  if isinstance(v, str | int | float | bool) and k not in _RESERVED}
         record(as_of=setup.as_of, source=source_summary(prices, as_of=False),
-               as_of_detail=setup.as_of_text(), **given)
+               as_of_detail=setup.as_of_text(),
+               last_dates={k: f"{v:%Y-%m-%d}" for k, v in setup.last_dates.items()}, **given)
     return setup
