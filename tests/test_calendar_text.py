@@ -115,6 +115,9 @@ def test_sessions_and_largest_and_cross_sections(planted):
     assert f"fall on {len(ses)} event sessions" in s and ses.untimed_rule in s
     real = event_sessions()
     assert "2025-04-07 (effective; negotiation; rumor) unclassified" in ct.describe_sessions(real)
+    one = event_sessions(kinds=["rumor"])  # a single event: singular nouns, no "1 events"
+    text = ct.describe_sessions(one)
+    assert "The 1 calendar event falls on 1 event session of" in text and "1 events" not in text
     lg = ct.describe_largest(tab, n=2)
     assert lg.startswith("The 2 largest reactions of the S&P 500")
     assert "no reaction of XYZ" in ct.describe_largest(tab, "XYZ")

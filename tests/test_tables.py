@@ -67,3 +67,11 @@ def test_grouped_rows_show_each_level_as_text_not_tuples():
         assert "2025-04-03" in out and "sector ETFs" in out
     assert "<th>day 0</th><th>group</th>" in html_text
     assert "<th>2025-04-09</th><th>indices</th>" in html_text
+
+
+def test_count_text_puts_the_noun_in_the_right_number():
+    from tradeshock.core.tables import count_text
+
+    assert count_text(1, "event session") == "1 event session"
+    assert count_text(0, "event") == "0 events" and count_text(38, "session") == "38 sessions"
+    assert count_text(2, "series", "series") == "2 series"

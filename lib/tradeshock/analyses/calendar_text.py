@@ -18,6 +18,7 @@ from tradeshock.analyses.calendar_study import MarketTable, PooledResult
 from tradeshock.analyses.firm_panel import FirmPanelResult
 from tradeshock.analyses.sessions import EventSessions
 from tradeshock.analyses.taco import TacoResult
+from tradeshock.core.tables import count_text
 
 __all__ = [
     "describe_asymmetry",
@@ -65,7 +66,8 @@ def describe_sessions(sessions: EventSessions) -> str:
     c = sessions.counts()
     counts = ", ".join(f"{v} {k}" for k, v in c.items())
     st = sessions.settings
-    text = (f"The {st['n_events']} calendar events fall on {len(s)} event sessions of "
+    text = (f"The {count_text(st['n_events'], 'calendar event')} fall"
+            f"{'s' if st['n_events'] == 1 else ''} on {count_text(len(s), 'event session')} of "
             f"{sessions.calendar} ({counts}); events that share a day 0 are one observation. "
             f"{sessions.untimed_rule} {sessions.overlap_rule}")
     n2 = int((s["n_window"] > 1).sum())
@@ -297,7 +299,8 @@ def describe_firms(firms: FirmPanelResult, table: MarketTable | None = None, n: 
              f"Kolari-Pynnönen p {_p(r.kolari_pynnonen_p)}" for r in top.itertuples()]
     nb = int((c["boehmer_p"] < alpha).sum())
     nk = int((c["kolari_pynnonen_p"] < alpha).sum())
-    text = (f"Firms: {firms.settings['n_firms']} S&P 500 members over {len(c)} sessions, one "
+    text = (f"Firms: {firms.settings['n_firms']} S&P 500 members over "
+            f"{count_text(len(c), 'session')}, one "
             f"event study of {firms.settings['n_observations']} observations. On the largest "
             "sessions: " + "; ".join(parts) + ". "
             f"Firms sharing a date are correlated (average residual correlation "

@@ -47,7 +47,7 @@ from tradeshock.analyses.sessions import (
     DIRECTION_RULE, DIRECTIONS, UNTIMED_MODES, EventSessions, event_sessions,
 )
 from tradeshock.analyses.taco import TacoResult, taco_test
-from tradeshock.core.tables import Table
+from tradeshock.core.tables import Table, count_text
 from tradeshock.engine.present import window_label
 from tradeshock.errors import StudyError
 
@@ -223,8 +223,9 @@ class CalendarStudy:
     def header(self) -> str:
         st, t = self.settings, self.table.to_frame()
         proxy = f" against {self.name(st['market_proxy'])}" if st["model"] != "mean" else ""
-        return (f"**{len(self.sessions)} event sessions** from {self.sessions.settings['n_events']}"
-                f" events of kinds {', '.join(st['kinds'])}; {t['market'].nunique()} series; "
+        return (f"**{count_text(len(self.sessions), 'event session')}** from "
+                f"{count_text(self.sessions.settings['n_events'], 'event')} of kinds "
+                f"{', '.join(st['kinds'])}; {t['market'].nunique()} series; "
                 f"model {st['model']}{proxy}, estimation "
                 f"{window_label(*st['estimation_window'])}, CAR window "
                 f"{window_label(*st['car_window'])}; {CALENDAR} sessions; data to "

@@ -90,6 +90,12 @@ def fmt_value(x: Any, fmt: str = "text", decimals: int | None = None) -> str:
     return str(x)
 
 
+def count_text(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 event session"``, ``"3 event sessions"``: a count with its noun in the right number
+    (``plural`` when adding "s" is wrong)."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def _index_label(value: Any) -> str:
     """An index entry as a reader writes it: a midnight timestamp as its date."""
     if isinstance(value, pd.Timestamp):
