@@ -45,6 +45,18 @@ def test_recovery_by_hand_one_drawdown_rule():
     assert b["recovered by end (% of loss)"] == pytest.approx(100.0)
 
 
+def test_trough_from_an_event_day_ignores_an_earlier_low():
+    # synthetic levels (see _levels): A's low of 80 on 04-04 comes before an event on 04-07;
+    # from the event on, the low is 82 on 04-08 (a loss of 18% from the 100 reference)
+    t = anatomy.drawdown_table(_levels(), "2025-04-02", "2025-04-30", trough_from="2025-04-07")
+    assert t.loc["A", "trough date"] == pd.Timestamp("2025-04-08")
+    assert t.loc["A", "drawdown (%)"] == pytest.approx(-18.0)
+    assert t.loc["B", "trough date"] == pd.Timestamp("2025-04-08")  # its low is after the event
+    # without trough_from the rule is unchanged
+    t0 = anatomy.drawdown_table(_levels(), "2025-04-02", "2025-04-30")
+    assert t0.loc["A", "trough date"] == pd.Timestamp("2025-04-04")
+
+
 def test_drawdown_rule_reports_what_it_cannot_measure():
     # a series without a close on the reference date keeps its row with a note ...
     lv = _levels().assign(C=np.nan)

@@ -30,13 +30,16 @@ def _first_at_or_above(after: pd.Series, level: float) -> pd.Timestamp:
 
 def drawdown_table(levels: pd.DataFrame, reference, trough_by, *,
                    regain: Mapping[str, object] | None = None,
-                   checkpoints: Mapping[str, object] | None = None) -> pd.DataFrame:
+                   checkpoints: Mapping[str, object] | None = None,
+                   trough_from: object = None) -> pd.DataFrame:
     """The one drawdown rule: per series, the loss from the *reference* close to the trough, when
     it was regained, and how much of it had come back at each checkpoint.
 
     ``levels`` is wide (date x series, price or index levels). For each series:
 
     * **trough**: the lowest close strictly after *reference*, up to *trough_by* (inclusive);
+      with *trough_from* (e.g. an event's day 0) only closes from that date on count, so a low
+      between the reference and the event is not taken for the event's trough;
     * ``drawdown (%)`` = trough close / reference close - 1, in percent;
     * ``regained reference``: the first date after the trough with a close at or above the
       reference close (NaT when not within the data); for each ``regain`` entry (label -> date)
@@ -58,8 +61,10 @@ def drawdown_table(levels: pd.DataFrame, reference, trough_by, *,
     regain = {k: _date(v, f"regain date {k!r}") for k, v in (regain or {}).items()}
     checkpoints = {k: (None if v is None else _date(v, f"checkpoint {k!r}"))
                    for k, v in (checkpoints or {}).items()}
-    rows = [_drawdown_row(levels[sym].dropna().sort_index(), sym, ref, end, regain, checkpoints)
-            for sym in levels.columns]
+    start = ref if trough_from is None else max(
+        ref, _date(trough_from, "trough_from") - pd.Timedelta(days=1))
+    rows = [_drawdown_row(levels[sym].dropna().sort_index(), sym, ref, end, regain, checkpoints,
+                          start) for sym in levels.columns]
     out = pd.DataFrame(rows).set_index("series")
     if len(out) and out["trough date"].isna().all():
         raise StudyError(
@@ -71,7 +76,8 @@ def drawdown_table(levels: pd.DataFrame, reference, trough_by, *,
 
 def _drawdown_row(s: pd.Series, sym: str, ref: pd.Timestamp, end: pd.Timestamp,
                   regain: Mapping[str, pd.Timestamp],
-                  checkpoints: Mapping[str, pd.Timestamp | None]) -> dict:
+                  checkpoints: Mapping[str, pd.Timestamp | None],
+                  start: pd.Timestamp | None = None) -> dict:
     row: dict = {"series": sym, "reference date": ref, "reference close": np.nan,
                  "trough date": pd.NaT, "trough close": np.nan, "drawdown (%)": np.nan,
                  "regained reference": pd.NaT}
@@ -81,10 +87,11 @@ def _drawdown_row(s: pd.Series, sym: str, ref: pd.Timestamp, end: pd.Timestamp,
     row["data end"] = s.index[-1] if len(s) else pd.NaT
     notes = []
     missing = [f"{d:%Y-%m-%d}" for d in (ref, *regain.values()) if d not in s.index]
-    seg = s.loc[(s.index > ref) & (s.index <= end)]
+    start = ref if start is None else start
+    seg = s.loc[(s.index > start) & (s.index <= end)]
     if missing or seg.empty:
         row["note"] = (f"no close on {', '.join(missing)}" if missing else
-                       f"no close after {ref:%Y-%m-%d} up to {end:%Y-%m-%d}")
+                       f"no close after {start:%Y-%m-%d} up to {end:%Y-%m-%d}")
         return row
     tdate = seg.idxmin()
     p0, tr = float(s[ref]), float(s[tdate])

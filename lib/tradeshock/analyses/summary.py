@@ -12,7 +12,7 @@ Every headline is computed from the parameters and the data:
 * sector ETFs must trade on the index's exchange calendar (refused otherwise: a market model
   needs returns of the same sessions, and day 0 differs by exchange);
 * the drawdown runs from the highest close of the ``record_lookback`` sessions before the
-  selloff's day 0 to the trough up to day ``+trough_within`` (the one rule of
+  selloff's day 0 to the trough from day 0 up to day ``+trough_within`` (the one rule of
   :func:`tradeshock.analyses.anatomy.drawdown_table`);
 * the whole-calendar headline (issue 18) pools the index's reactions to every event session of the
   calendar by direction (sessions as units) and tests "TACO" (do escalation reactions shrink
@@ -270,7 +270,8 @@ def summarize(p: Mapping[str, Any], returns: pd.DataFrame, levels: pd.DataFrame,
     lv = levels[sym].dropna()
     look = lv.loc[sess[pos0 - int(p["record_lookback"])]:sess[pos0 - 1]]
     record = look.idxmax()
-    dd = drawdown_table(lv.to_frame(sym), record, sess[pos0 + int(p["trough_within"])]).iloc[0]
+    dd = drawdown_table(lv.to_frame(sym), record, sess[pos0 + int(p["trough_within"])],
+                        trough_from=a0.day0).iloc[0]  # the low after the event, not before it
     sectors = None
     if p["sector_etfs"]:
         res = event_study(returns[list(p["sector_etfs"])], a0.day0, model="market", market=r,
